@@ -1,0 +1,148 @@
+"""Where the two teams meet: the alignment agreement, notifications and the event log."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class AgreementVersion(models.Model):
+    """One version of the contract between marketing and sales.
+
+    A version takes effect when a marketing manager and a sales manager have both
+    approved it; at most one version is in force at a time, and compliance is measured
+    against the version that was in force when a handoff opened.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_FORCE = "in_force", "In force"
+        SUPERSEDED = "superseded", "Superseded"
+
+    number = models.PositiveIntegerField(unique=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    mql_threshold = models.PositiveIntegerField(help_text="Score at which a lead is an MQL.")
+    mql_required_fields = models.JSONField(
+        default=list, blank=True, help_text="Lead fields that must be filled for an MQL."
+    )
+    mql_requires_consent = models.BooleanField(default=False)
+    claim_sla_minutes = models.PositiveIntegerField(help_text="Time sales has to claim an MQL.")
+    first_contact_sla_minutes = models.PositiveIntegerField(
+        help_text="Time from claim to the first activity."
+    )
+    recycle_cooloff_days = models.PositiveIntegerField(default=30)
+    responsibilities = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Stage → {responsible, accountable, consulted, informed}.",
+    )
+    definitions = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    marketing_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    sales_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    effective_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="in_force"),
+                name="one_agreement_in_force",
+            ),
+            models.CheckConstraint(
+                condition=Q(claim_sla_minutes__gt=0) & Q(first_contact_sla_minutes__gt=0),
+                name="agreement_sla_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Agreement v{self.number} ({self.get_status_display()})"
+
+
+class Notification(models.Model):
+    """A message to one user: it is the in-app inbox row and the outbox row for its email.
+
+    Written in the transaction of the change it reports; ``alignment.tasks.deliver``
+    sends the email copy after commit and marks it sent; a beat task re-sends rows still
+    pending, so nothing is lost when the broker is down.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=50)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_inbox"),
+            models.Index(
+                fields=["status", "created_at"],
+                condition=Q(status="pending"),
+                name="notification_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient_id}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class Event(models.Model):
+    """One domain event, as published inside the transaction that caused it.
+
+    The event names are the webhook event names of the API contract; this table is the
+    stream that outgoing webhooks are delivered from.
+    """
+
+    name = models.CharField(max_length=60)
+    payload = models.JSONField(default=dict)
+    subject = models.CharField(max_length=80, blank=True, help_text="e.g. lead:42")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["name", "created_at"], name="event_name_time"),
+            models.Index(fields=["subject"], name="event_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.subject}"

@@ -1,0 +1,44 @@
+"""Thin Celery tasks of the meeting room: deliver notifications, sweep what is pending."""
+
+from datetime import timedelta
+from smtplib import SMTPException
+
+from celery import shared_task
+from django.utils import timezone
+
+from alignment import services
+from alignment.models import Notification
+
+MAX_ATTEMPTS = 8
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(SMTPException, ConnectionError, OSError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=MAX_ATTEMPTS,
+)
+def deliver_notification(self, notification_id: int) -> bool:
+    try:
+        return services.deliver_notification(notification_id)
+    except Exception as exc:
+        if self.request.retries >= MAX_ATTEMPTS:
+            services.mark_failed(notification_id, str(exc))
+        raise
+
+
+@shared_task
+def redeliver_pending_notifications() -> int:
+    """Re-queue notifications still pending a while after they were written."""
+    cutoff = timezone.now() - timedelta(minutes=1)
+    ids = list(
+        Notification.objects.filter(
+            status=Notification.Status.PENDING,
+            created_at__lt=cutoff,
+            attempts__lt=MAX_ATTEMPTS,
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for pk in ids:
+        deliver_notification.delay(pk)
+    return len(ids)

@@ -1,0 +1,19 @@
+"""URL map: pages per app, the REST API under /api/v1/, schema and docs."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("", include("alignment.urls_pages")),
+    path("campaigns/", include("campaigns.urls")),
+    path("leads/", include("leads.urls")),
+    path("f/", include("leads.urls_public")),
+    path("handoffs/", include("handoffs.urls")),
+    path("dashboard/", include("kpis.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("alignment.api_urls")),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]

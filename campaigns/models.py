@@ -1,0 +1,115 @@
+"""Campaigns: one marketing effort on one channel, with its spend and capture form."""
+
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+
+def new_form_key() -> str:
+    return secrets.token_urlsafe(9)
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SOCIAL = "social", "Social"
+    PAID_SEARCH = "paid_search", "Paid search"
+    DISPLAY = "display", "Display"
+    CONTENT = "content", "Content"
+    WEBINAR = "webinar", "Webinar"
+    EVENT = "event", "Event"
+    TRADE_SHOW = "trade_show", "Trade show"
+    PRINT = "print", "Print"
+    TV_RADIO = "tv_radio", "TV / radio"
+    DIRECT_MAIL = "direct_mail", "Direct mail"
+    REFERRAL = "referral", "Referral"
+    PARTNER = "partner", "Partner"
+    OTHER = "other", "Other"
+
+
+class Campaign(models.Model):
+    """One marketing effort on one channel, with dates, budget, targets and a UTM code."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        COMPLETED = "completed", "Completed"
+
+    name = models.CharField(max_length=200)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    objective = models.TextField(blank=True)
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    budget = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    utm_campaign = models.SlugField(
+        max_length=100, unique=True, help_text="The utm_campaign value that attaches leads."
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="campaigns",
+    )
+    target_leads = models.PositiveIntegerField(default=0)
+    target_mqls = models.PositiveIntegerField(default=0)
+    form_key = models.CharField(max_length=32, unique=True, default=new_form_key, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-starts_on", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="campaign_ends_after_start",
+            ),
+            models.CheckConstraint(condition=Q(budget__gte=0), name="campaign_budget_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "channel"], name="campaign_status_channel"),
+            models.Index(fields=["starts_on"], name="campaign_starts_on"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CostEntry(models.Model):
+    """Money spent on a campaign on one day; a campaign's spend is their sum."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="costs")
+    date = models.DateField()
+    amount = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name_plural = "cost entries"
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="cost_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["date"], name="cost_date")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} {self.date} {self.amount}"

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class HandoffsConfig(AppConfig):
+    name = "handoffs"
+
+    def ready(self) -> None:
+        from alignment import events
+        from handoffs import services
+
+        events.subscribe(events.LEAD_STAGE_CHANGED, services.on_lead_stage_changed)

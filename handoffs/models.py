@@ -1,0 +1,147 @@
+"""Handoffs from marketing to sales, and what sales did with each lead."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from alignment.models import AgreementVersion
+from leads.models import Lead
+
+
+class RejectionReason(models.TextChoices):
+    NOT_A_FIT = "not_a_fit", "Not a fit (wrong company or role)"
+    NO_BUDGET = "no_budget", "No budget"
+    NO_AUTHORITY = "no_authority", "No authority to buy"
+    NO_NEED = "no_need", "No need right now"
+    BAD_TIMING = "bad_timing", "Bad timing"
+    BAD_CONTACT_DATA = "bad_contact_data", "Bad contact data"
+    DUPLICATE = "duplicate", "Duplicate of another lead"
+    COMPETITOR = "competitor", "Competitor"
+    STUDENT_OR_JOB_SEEKER = "student_or_job_seeker", "Student or job seeker"
+    OTHER = "other", "Other"
+
+
+class Handoff(models.Model):
+    """The moment a lead crosses from marketing to sales.
+
+    Holds the brief sales reads, where routing sent it and why, the SLA deadlines taken
+    from the agreement in force when it opened, who claimed it and when, the first
+    contact, and the rejection reason if sales sent the lead back.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLAIMED = "claimed", "Claimed"
+        REJECTED = "rejected", "Rejected"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handoffs")
+    agreement = models.ForeignKey(AgreementVersion, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    brief = models.JSONField(default=dict)
+    note = models.TextField(blank=True, help_text="The marketer's note to sales.")
+    routed_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="routed_handoffs",
+        help_text="Empty: the team queue.",
+    )
+    routing_reason = models.CharField(max_length=300, blank=True)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="claimed_handoffs",
+    )
+    created_at = models.DateTimeField()
+    claim_due_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    first_contact_due_at = models.DateTimeField(null=True, blank=True)
+    first_contact_at = models.DateTimeField(null=True, blank=True)
+    claim_escalated_at = models.DateTimeField(null=True, blank=True)
+    contact_escalated_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.CharField(max_length=30, choices=RejectionReason.choices, blank=True)
+    rejection_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A lead has at most one live handoff; a recycled lead may get a new one later.
+            models.UniqueConstraint(
+                fields=["lead"],
+                condition=Q(status__in=["open", "claimed"]),
+                name="one_live_handoff_per_lead",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open") | ~Q(status="claimed") | Q(claimed_by__isnull=False),
+                name="claimed_handoff_has_claimer",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(rejection_reason=""),
+                name="rejected_handoff_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="handoff_status_created"),
+            models.Index(fields=["status", "claim_due_at"], name="handoff_status_claim_due"),
+            models.Index(fields=["claimed_by", "status"], name="handoff_claimer_status"),
+            models.Index(fields=["created_at"], name="handoff_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Handoff #{self.pk} for lead {self.lead_id}"
+
+
+class Activity(models.Model):
+    """What sales did with a lead; the first one after a claim stops the contact clock."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", "Call"
+        EMAIL = "email", "Email"
+        MEETING = "meeting", "Meeting"
+        DEMO = "demo", "Demo"
+        PRESENTATION = "presentation", "Presentation"
+        CASE_STUDY = "case_study", "Case study sent"
+
+    class Outcome(models.TextChoices):
+        CONNECTED = "connected", "Connected"
+        LEFT_MESSAGE = "left_message", "Left a message"
+        NO_ANSWER = "no_answer", "No answer"
+        MEETING_BOOKED = "meeting_booked", "Meeting booked"
+        INTERESTED = "interested", "Interested"
+        NOT_INTERESTED = "not_interested", "Not interested"
+        COMPLETED = "completed", "Completed"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    handoff = models.ForeignKey(
+        Handoff, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities"
+    )
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="activities"
+    )
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    note = models.TextField(blank=True)
+    occurred_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name_plural = "activities"
+        indexes = [
+            models.Index(fields=["lead", "occurred_at"], name="activity_lead_time"),
+            models.Index(fields=["rep", "occurred_at"], name="activity_rep_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} with lead {self.lead_id}"

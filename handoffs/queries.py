@@ -1,0 +1,153 @@
+"""Reads for handoffs: the claim queue, a rep's leads, and the lead timeline."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+
+from handoffs.models import Activity, Handoff
+from leads.models import Lead, StageChange, Touchpoint
+
+
+def handoff_list() -> QuerySet[Handoff]:
+    """Handoffs with everything a list row shows, in a fixed number of queries."""
+    return Handoff.objects.select_related("lead", "lead__campaign", "routed_to", "claimed_by")
+
+
+def claim_queue(rep=None) -> QuerySet[Handoff]:
+    """Open handoffs in the team queue (and routed to ``rep``), most urgent first."""
+    queryset = handoff_list().filter(status=Handoff.Status.OPEN)
+    if rep is not None:
+        queryset = queryset.filter(routed_to__isnull=True) | queryset.filter(routed_to=rep)
+    return queryset.order_by("claim_due_at", "id")
+
+
+def leads_of(rep) -> QuerySet[Lead]:
+    return (
+        Lead.objects.filter(owner=rep)
+        .select_related("campaign", "owner")
+        .order_by("-updated_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # touchpoint | stage_change | handoff | activity
+    title: str
+    detail: str = ""
+    actor: str = ""
+    data: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "kind": self.kind,
+            "title": self.title,
+            "detail": self.detail,
+            "actor": self.actor,
+            "data": self.data or {},
+        }
+
+
+def _name(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.username
+
+
+def lead_timeline(lead: Lead) -> list[TimelineEntry]:
+    """Everything that happened to a lead, newest first, in four queries."""
+    entries: list[TimelineEntry] = []
+    for touchpoint in Touchpoint.objects.filter(lead=lead).select_related("campaign"):
+        entries.append(
+            TimelineEntry(
+                at=touchpoint.occurred_at,
+                kind="touchpoint",
+                title=touchpoint.get_kind_display(),
+                detail=touchpoint.campaign.name if touchpoint.campaign_id else "",
+                data={"touchpoint_kind": touchpoint.kind, "url": touchpoint.url},
+            )
+        )
+    for change in StageChange.objects.filter(lead=lead).select_related("changed_by"):
+        entries.append(
+            TimelineEntry(
+                at=change.changed_at,
+                kind="stage_change",
+                title=f"{change.get_from_stage_display()} → {change.get_to_stage_display()}",
+                detail=change.reason,
+                actor=_name(change.changed_by) or ("Scoring" if change.automatic else ""),
+                data={
+                    "from": change.from_stage,
+                    "to": change.to_stage,
+                    "amount": str(change.amount) if change.amount is not None else None,
+                },
+            )
+        )
+    for handoff in Handoff.objects.filter(lead=lead).select_related(
+        "claimed_by", "rejected_by", "routed_to"
+    ):
+        entries.extend(_handoff_entries(handoff))
+    for activity in Activity.objects.filter(lead=lead).select_related("rep"):
+        entries.append(
+            TimelineEntry(
+                at=activity.occurred_at,
+                kind="activity",
+                title=activity.get_kind_display(),
+                detail=" · ".join(
+                    part for part in (activity.get_outcome_display(), activity.note) if part
+                ),
+                actor=_name(activity.rep),
+                data={"activity_kind": activity.kind, "outcome": activity.outcome},
+            )
+        )
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries
+
+
+def _handoff_entries(handoff: Handoff) -> list[TimelineEntry]:
+    entries = [
+        TimelineEntry(
+            at=handoff.created_at,
+            kind="handoff",
+            title="Handed off to sales",
+            detail=handoff.routing_reason,
+            data={"handoff": handoff.pk, "event": "opened"},
+        )
+    ]
+    if handoff.claimed_at:
+        entries.append(
+            TimelineEntry(
+                at=handoff.claimed_at,
+                kind="handoff",
+                title="Claimed",
+                actor=_name(handoff.claimed_by),
+                data={"handoff": handoff.pk, "event": "claimed"},
+            )
+        )
+    for escalated_at, clock in (
+        (handoff.claim_escalated_at, "claim"),
+        (handoff.contact_escalated_at, "first contact"),
+    ):
+        if escalated_at:
+            entries.append(
+                TimelineEntry(
+                    at=escalated_at,
+                    kind="handoff",
+                    title=f"Escalated: {clock} SLA missed",
+                    data={"handoff": handoff.pk, "event": "escalated"},
+                )
+            )
+    if handoff.rejected_at:
+        entries.append(
+            TimelineEntry(
+                at=handoff.rejected_at,
+                kind="handoff",
+                title=f"Rejected: {handoff.get_rejection_reason_display()}",
+                detail=handoff.rejection_note,
+                actor=_name(handoff.rejected_by),
+                data={"handoff": handoff.pk, "event": "rejected"},
+            )
+        )
+    return entries

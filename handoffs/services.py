@@ -1,0 +1,379 @@
+"""Handoffs: open with a brief, route, claim (one winner), reject, activities, SLA escalation."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from alignment import events
+from alignment.models import Event
+from alignment.roles import MANAGER, MARKETING, SALES, has_role
+from alignment.services import agreement_in_force, notify, notify_managers, notify_sales
+from handoffs.models import Activity, Handoff, RejectionReason
+from leads import lifecycle
+from leads import services as lead_services
+from leads.models import Lead, Stage, StageChange, Touchpoint, TouchpointKind
+
+INTENT_KINDS = {
+    TouchpointKind.DEMO_REQUESTED: "asked for a demo",
+    TouchpointKind.PRICING_PAGE_VIEW: "looked at pricing",
+    TouchpointKind.WEBINAR_ATTENDED: "attended a webinar",
+    TouchpointKind.EVENT_VISIT: "met us at an event",
+    TouchpointKind.CONTENT_DOWNLOAD: "downloaded content",
+}
+
+
+class AlreadyClaimed(Exception):
+    """Someone else claimed the handoff first (or it is no longer open)."""
+
+
+class NotAllowed(Exception):
+    """The caller's role or ownership does not allow this change."""
+
+
+class HandoffClosed(Exception):
+    """The handoff is not in a state that allows this action."""
+
+
+@dataclass(frozen=True)
+class Route:
+    rep: object | None
+    reason: str
+
+
+def on_lead_stage_changed(*, event: Event, lead: Lead, change: StageChange, **_: object) -> None:
+    """Subscriber: a lead that becomes an MQL opens a handoff in the same transaction."""
+    if change.to_stage == Stage.MQL:
+        open_handoff(lead)
+
+
+def build_brief(lead: Lead) -> dict:
+    """Who they are, what they are looking for, and the touchpoints that led here."""
+    touchpoints = list(
+        Touchpoint.objects.filter(lead=lead).select_related("campaign").order_by("occurred_at")
+    )
+    intent = []
+    for touchpoint in touchpoints:
+        phrase = INTENT_KINDS.get(touchpoint.kind)
+        if phrase and phrase not in intent:
+            intent.append(phrase)
+    return {
+        "who": {
+            "name": lead.full_name,
+            "email": lead.email,
+            "job_title": lead.job_title,
+            "company": lead.company,
+            "company_size": lead.company_size,
+            "industry": lead.industry,
+            "country": lead.country,
+            "phone": lead.phone,
+        },
+        "looking_for": intent,
+        "score": lead.score,
+        "fit_score": lead.fit_score,
+        "engagement_score": lead.engagement_score,
+        "top_reasons": sorted(lead.score_breakdown, key=lambda row: -abs(row["points"]))[:5],
+        "first_touch_campaign": lead.campaign.name if lead.campaign_id else None,
+        "touchpoints": [
+            {
+                "kind": touchpoint.kind,
+                "label": touchpoint.get_kind_display(),
+                "campaign": touchpoint.campaign.name if touchpoint.campaign_id else None,
+                "occurred_at": touchpoint.occurred_at.isoformat(),
+            }
+            for touchpoint in touchpoints[-10:]
+        ],
+        "touchpoint_count": len(touchpoints),
+    }
+
+
+def route(lead: Lead) -> Route:
+    """Where a new handoff goes, and why. Until routing rules exist: the team queue."""
+    return Route(rep=None, reason="Team queue: first rep to claim it wins.")
+
+
+def open_handoff(lead: Lead, *, note: str = "", now: datetime | None = None) -> Handoff:
+    """Open the handoff for a new MQL: brief, route, SLA due time, notifications."""
+    now = now or timezone.now()
+    agreement = agreement_in_force()
+    destination = route(lead)
+    with transaction.atomic():
+        handoff = Handoff.objects.create(
+            lead=lead,
+            agreement=agreement,
+            brief=build_brief(lead),
+            note=note,
+            routed_to=destination.rep,
+            routing_reason=destination.reason,
+            created_at=now,
+            claim_due_at=now + timedelta(minutes=agreement.claim_sla_minutes),
+        )
+        message = {
+            "kind": "handoff.opened",
+            "title": f"New MQL: {lead} ({lead.company or lead.email})",
+            "body": f"Score {lead.score}. Claim it within {agreement.claim_sla_minutes} minutes.",
+            "url": reverse("handoffs:queue"),
+        }
+        if destination.rep is not None:
+            notify([destination.rep], **message)
+        else:
+            notify_sales(**message)
+        events.publish(
+            events.HANDOFF_OPENED,
+            subject=f"handoff:{handoff.pk}",
+            payload={
+                "handoff": handoff.pk,
+                "lead": lead.pk,
+                "routed_to": None,
+                "claim_due_at": handoff.claim_due_at.isoformat(),
+            },
+            handoff=handoff,
+        )
+    return handoff
+
+
+def claim_handoff(handoff: Handoff, *, rep, now: datetime | None = None) -> Handoff:
+    """Give the handoff to ``rep`` if it is still open; exactly one claimer wins.
+
+    The conditional UPDATE ... WHERE status = 'open' is decided by the database: of two
+    concurrent claims, one updates a row and the other updates none and gets
+    ``AlreadyClaimed``.
+    """
+    if not has_role(rep, SALES, MANAGER):
+        raise NotAllowed("Only sales can claim a lead.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        agreement = handoff.agreement
+        won = Handoff.objects.filter(pk=handoff.pk, status=Handoff.Status.OPEN).update(
+            status=Handoff.Status.CLAIMED,
+            claimed_by=rep,
+            claimed_at=now,
+            first_contact_due_at=now + timedelta(minutes=agreement.first_contact_sla_minutes),
+        )
+        if not won:
+            raise AlreadyClaimed("This lead has already been claimed.")
+        handoff.refresh_from_db()
+        lead = handoff.lead
+        Lead.objects.filter(pk=lead.pk).update(owner=rep)
+        lead.owner = rep
+        lifecycle.advance(lead, Stage.SAL, by=rep, reason="Claimed from the queue.")
+        events.publish(
+            events.HANDOFF_CLAIMED,
+            subject=f"handoff:{handoff.pk}",
+            payload={
+                "handoff": handoff.pk,
+                "lead": lead.pk,
+                "claimed_by": rep.username,
+                "before": {"status": "open"},
+                "after": {"status": "claimed"},
+            },
+            handoff=handoff,
+        )
+    return handoff
+
+
+def reject_handoff(
+    handoff: Handoff, *, rep, reason: str, note: str = "", now: datetime | None = None
+) -> Handoff:
+    """Send the lead back to marketing with a reason; the lead becomes ``recycled``."""
+    if reason not in RejectionReason.values:
+        raise ValueError(f"Unknown rejection reason {reason!r}.")
+    if not has_role(rep, SALES, MANAGER):
+        raise NotAllowed("Only sales can reject a lead.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Handoff.objects.select_for_update().get(pk=handoff.pk)
+        if locked.status == Handoff.Status.REJECTED:
+            raise HandoffClosed("This handoff was already rejected.")
+        if (
+            locked.status == Handoff.Status.CLAIMED
+            and locked.claimed_by_id != rep.pk
+            and not has_role(rep, MANAGER)
+        ):
+            raise NotAllowed("Only the rep who claimed it (or a manager) can reject it.")
+        before = locked.status
+        locked.status = Handoff.Status.REJECTED
+        locked.rejected_by, locked.rejected_at = rep, now
+        locked.rejection_reason, locked.rejection_note = reason, note
+        locked.save(
+            update_fields=[
+                "status",
+                "rejected_by",
+                "rejected_at",
+                "rejection_reason",
+                "rejection_note",
+            ]
+        )
+        label = RejectionReason(reason).label
+        lifecycle.advance(
+            locked.lead, Stage.RECYCLED, by=rep, reason=f"Rejected: {label}. {note}".strip()
+        )
+        events.publish(
+            events.HANDOFF_REJECTED,
+            subject=f"handoff:{locked.pk}",
+            payload={
+                "handoff": locked.pk,
+                "lead": locked.lead_id,
+                "reason": reason,
+                "note": note,
+                "before": {"status": before},
+                "after": {"status": "rejected"},
+            },
+            handoff=locked,
+        )
+    return locked
+
+
+def live_handoff(lead: Lead) -> Handoff | None:
+    return (
+        Handoff.objects.filter(lead=lead, status__in=[Handoff.Status.OPEN, Handoff.Status.CLAIMED])
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def log_activity(
+    lead: Lead,
+    *,
+    rep,
+    kind: str,
+    outcome: str = "",
+    note: str = "",
+    occurred_at: datetime | None = None,
+) -> Activity:
+    """Record what sales did; the first activity after a claim stops the contact clock."""
+    if not has_role(rep, SALES, MANAGER):
+        raise NotAllowed("Only sales logs activities.")
+    occurred_at = occurred_at or timezone.now()
+    with transaction.atomic():
+        handoff = live_handoff(lead)
+        activity = Activity.objects.create(
+            lead=lead,
+            handoff=handoff,
+            rep=rep,
+            kind=kind,
+            outcome=outcome,
+            note=note,
+            occurred_at=occurred_at,
+        )
+        if handoff is not None and handoff.status == Handoff.Status.CLAIMED:
+            Handoff.objects.filter(pk=handoff.pk, first_contact_at__isnull=True).update(
+                first_contact_at=max(occurred_at, handoff.claimed_at)
+            )
+        events.publish(
+            events.ACTIVITY_LOGGED,
+            subject=f"lead:{lead.pk}",
+            payload={"activity": activity.pk, "lead": lead.pk, "kind": kind, "outcome": outcome},
+        )
+    return activity
+
+
+#: Who may move a lead to each stage by hand. Sales may move only leads they own.
+STAGE_ROLES: dict[str, tuple[str, ...]] = {
+    Stage.MQL: (MARKETING, MANAGER),
+    Stage.DISQUALIFIED: (MARKETING, SALES, MANAGER),
+    Stage.SQL: (SALES, MANAGER),
+    Stage.WON: (SALES, MANAGER),
+    Stage.LOST: (SALES, MANAGER),
+    Stage.RECYCLED: (SALES, MANAGER),
+}
+
+
+def move_lead(
+    lead: Lead,
+    *,
+    to_stage: str,
+    by,
+    reason: str = "",
+    amount: Decimal | None = None,
+) -> StageChange:
+    """A person changes a lead's stage: role and ownership checked, then ``advance``."""
+    allowed = STAGE_ROLES.get(to_stage)
+    if allowed is None or not has_role(by, *allowed):
+        raise NotAllowed(f"Your role cannot move a lead to {Stage(to_stage).label}.")
+    sales_only = not has_role(by, MANAGER, MARKETING)
+    if sales_only and lead.owner_id not in (None, by.pk):
+        raise NotAllowed("This lead belongs to another rep.")
+    if sales_only and lead.owner_id is None and to_stage != Stage.DISQUALIFIED:
+        raise NotAllowed("Claim the lead before you work it.")
+    with transaction.atomic():
+        change = lead_services.change_stage(
+            lead, to_stage=to_stage, by=by, reason=reason, amount=amount
+        )
+        if to_stage in (Stage.RECYCLED, Stage.DISQUALIFIED):
+            _close_live_handoff(lead, by=by, reason=reason)
+    return change
+
+
+def _close_live_handoff(lead: Lead, *, by, reason: str) -> None:
+    Handoff.objects.filter(
+        lead=lead, status__in=[Handoff.Status.OPEN, Handoff.Status.CLAIMED]
+    ).update(
+        status=Handoff.Status.REJECTED,
+        rejected_by=by,
+        rejected_at=timezone.now(),
+        rejection_reason=RejectionReason.OTHER,
+        rejection_note=reason,
+    )
+
+
+def escalate_overdue(*, now: datetime | None = None) -> int:
+    """Mark handoffs past an SLA deadline as escalated and tell the managers, once each.
+
+    Each handoff is claimed for escalation with a conditional UPDATE, so two beat runs or
+    two workers never escalate the same breach twice.
+    """
+    now = now or timezone.now()
+    escalated = 0
+    claim_breaches = Handoff.objects.filter(
+        status=Handoff.Status.OPEN, claim_due_at__lt=now, claim_escalated_at__isnull=True
+    ).values_list("pk", flat=True)
+    for pk in list(claim_breaches[:500]):
+        with transaction.atomic():
+            if Handoff.objects.filter(pk=pk, claim_escalated_at__isnull=True).update(
+                claim_escalated_at=now
+            ):
+                _escalate(Handoff.objects.select_related("lead").get(pk=pk), clock="claim")
+                escalated += 1
+    contact_breaches = Handoff.objects.filter(
+        Q(status=Handoff.Status.CLAIMED),
+        Q(first_contact_at__isnull=True),
+        Q(first_contact_due_at__lt=now),
+        Q(contact_escalated_at__isnull=True),
+    ).values_list("pk", flat=True)
+    for pk in list(contact_breaches[:500]):
+        with transaction.atomic():
+            if Handoff.objects.filter(pk=pk, contact_escalated_at__isnull=True).update(
+                contact_escalated_at=now
+            ):
+                _escalate(
+                    Handoff.objects.select_related("lead", "claimed_by").get(pk=pk),
+                    clock="first_contact",
+                )
+                escalated += 1
+    return escalated
+
+
+def _escalate(handoff: Handoff, *, clock: str) -> None:
+    lead = handoff.lead
+    if clock == "claim":
+        title = f"SLA breach: {lead} was not claimed in time"
+        body = f"Due {handoff.claim_due_at:%Y-%m-%d %H:%M %Z}; still in the queue."
+    else:
+        title = f"SLA breach: {lead} was not contacted in time"
+        body = (
+            f"Claimed by {handoff.claimed_by}; first contact was due "
+            f"{handoff.first_contact_due_at:%Y-%m-%d %H:%M %Z}."
+        )
+    url = reverse("leads:detail", args=[lead.pk])
+    notify_managers(kind="handoff.escalated", title=title, body=body, url=url)
+    events.publish(
+        events.HANDOFF_ESCALATED,
+        subject=f"handoff:{handoff.pk}",
+        payload={"handoff": handoff.pk, "lead": lead.pk, "clock": clock},
+        handoff=handoff,
+    )

@@ -1,0 +1,49 @@
+"""The lead FilterSet, shared by the API and the lead list page."""
+
+import django_filters
+from django.db.models import Q
+
+from leads.models import Lead, Stage
+
+
+class LeadFilter(django_filters.FilterSet):
+    stage = django_filters.ChoiceFilter(choices=Stage.choices)
+    campaign = django_filters.NumberFilter(field_name="campaign_id")
+    owner = django_filters.NumberFilter(field_name="owner_id")
+    score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
+    score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    search = django_filters.CharFilter(method="filter_search", label="Search")
+
+    class Meta:
+        model = Lead
+        fields = [
+            "stage",
+            "campaign",
+            "owner",
+            "score_min",
+            "score_max",
+            "created_after",
+            "created_before",
+            "search",
+        ]
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(email__icontains=value)
+            | Q(first_name__icontains=value)
+            | Q(last_name__icontains=value)
+            | Q(company__icontains=value)
+        )
+
+
+class TouchpointFilter(django_filters.FilterSet):
+    lead = django_filters.NumberFilter(field_name="lead_id")
+    campaign = django_filters.NumberFilter(field_name="campaign_id")
+    kind = django_filters.CharFilter()
+    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")

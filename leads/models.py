@@ -1,0 +1,258 @@
+"""Leads, their touchpoints, their stage history and the scoring rules."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from campaigns.models import Campaign
+
+
+class Stage(models.TextChoices):
+    NEW = "new", "New"
+    MQL = "mql", "MQL"
+    SAL = "sal", "SAL"
+    SQL = "sql", "SQL"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    RECYCLED = "recycled", "Recycled"
+    DISQUALIFIED = "disqualified", "Disqualified"
+
+
+class TouchpointKind(models.TextChoices):
+    FORM_SUBMITTED = "form_submitted", "Form submitted"
+    DEMO_REQUESTED = "demo_requested", "Demo requested"
+    WEBINAR_ATTENDED = "webinar_attended", "Webinar attended"
+    EVENT_VISIT = "event_visit", "Event visit"
+    EMAIL_CLICK = "email_click", "Email click"
+    AD_CLICK = "ad_click", "Ad click"
+    PAGE_VIEW = "page_view", "Page view"
+    PRICING_PAGE_VIEW = "pricing_page_view", "Pricing page view"
+    CONTENT_DOWNLOAD = "content_download", "Content download"
+    IMPORTED = "imported", "Imported"
+    API = "api", "Captured by API"
+
+
+class Lead(models.Model):
+    """A person who showed interest; unique by normalised email.
+
+    ``stage`` is changed only by ``leads.lifecycle.advance``, which also writes the
+    ``StageChange`` history every KPI reads. ``campaign`` is the first-touch campaign.
+    """
+
+    email = models.EmailField(
+        max_length=254, unique=True, help_text="Normalised: trimmed, lowercase."
+    )
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    job_title = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code.")
+    company_size = models.PositiveIntegerField(null=True, blank=True, help_text="Employees.")
+    industry = models.CharField(max_length=100, blank=True)
+    consent = models.BooleanField(default=False)
+    consent_at = models.DateTimeField(null=True, blank=True)
+    campaign = models.ForeignKey(
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        help_text="First-touch campaign.",
+    )
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    stage = models.CharField(max_length=14, choices=Stage.choices, default=Stage.NEW)
+    score = models.IntegerField(default=0)
+    fit_score = models.IntegerField(default=0)
+    engagement_score = models.IntegerField(default=0)
+    score_breakdown = models.JSONField(default=list, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_leads",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(email=""), name="lead_email_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["stage", "-created_at"], name="lead_stage_created"),
+            models.Index(fields=["campaign", "stage"], name="lead_campaign_stage"),
+            models.Index(fields=["owner", "stage"], name="lead_owner_stage"),
+            models.Index(fields=["-score"], name="lead_score"),
+            models.Index(fields=["created_at"], name="lead_created"),
+            models.Index(fields=["id"], condition=Q(scored_at__isnull=True), name="lead_unscored"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Touchpoint(models.Model):
+    """One interaction of a lead with a campaign; in time order they are the journey."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="touchpoints")
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="touchpoints"
+    )
+    kind = models.CharField(max_length=30, choices=TouchpointKind.choices)
+    occurred_at = models.DateTimeField()
+    url = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [
+            models.Index(fields=["lead", "occurred_at"], name="touchpoint_lead_time"),
+            models.Index(fields=["campaign", "occurred_at"], name="touchpoint_campaign_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} @ {self.occurred_at:%Y-%m-%d}"
+
+
+class StageChange(models.Model):
+    """One change of a lead's lifecycle stage: who, when, from, to and why.
+
+    Every funnel KPI is computed from this table.
+    """
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.CharField(max_length=14, choices=Stage.choices)
+    to_stage = models.CharField(max_length=14, choices=Stage.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reason = models.CharField(max_length=500, blank=True)
+    amount = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Deal value, for a change to won.",
+    )
+    automatic = models.BooleanField(default=False, help_text="Made by scoring, not a person.")
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_stage=models.F("to_stage")), name="stage_change_changes"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=Decimal("0")),
+                name="stage_change_amount_positive",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["to_stage", "changed_at"], name="stage_change_to_time"),
+            models.Index(fields=["lead", "changed_at"], name="stage_change_lead_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}: {self.from_stage} → {self.to_stage}"
+
+
+class ScoringRuleSet(models.Model):
+    """A version of the scoring rules; exactly one is active at a time."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        RETIRED = "retired", "Retired"
+
+    name = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    decay_half_life_days = models.PositiveIntegerField(
+        default=30, help_text="Engagement points lose half their value every this many days."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="active"), name="one_active_ruleset"
+            ),
+            models.CheckConstraint(
+                condition=Q(decay_half_life_days__gt=0), name="ruleset_half_life_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_status_display()})"
+
+
+class ScoringRule(models.Model):
+    """One rule: a fit rule tests a lead field; an engagement rule counts a touchpoint kind."""
+
+    class Kind(models.TextChoices):
+        FIT = "fit", "Fit"
+        ENGAGEMENT = "engagement", "Engagement"
+
+    class Operator(models.TextChoices):
+        EQUALS = "equals", "equals"
+        ONE_OF = "one_of", "is one of"
+        CONTAINS = "contains", "contains"
+        MATCHES = "matches", "matches (regular expression)"
+        BETWEEN = "between", "is between"
+        IS_EMPTY = "is_empty", "is empty"
+
+    ruleset = models.ForeignKey(ScoringRuleSet, on_delete=models.CASCADE, related_name="rules")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    label = models.CharField(max_length=200, blank=True, help_text="Shown in the explanation.")
+    field = models.CharField(max_length=50, blank=True)
+    operator = models.CharField(max_length=10, choices=Operator.choices, blank=True)
+    value = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="one_of: comma-separated; contains: '|' separates alternatives; "
+        "between: 'low-high' (either side may be empty).",
+    )
+    touchpoint_kind = models.CharField(max_length=30, choices=TouchpointKind.choices, blank=True)
+    points = models.IntegerField()
+    cap = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Most points from this rule."
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["ruleset", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="fit") & ~Q(field="") & ~Q(operator=""))
+                | (Q(kind="engagement") & ~Q(touchpoint_kind="")),
+                name="scoring_rule_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label or f"{self.kind} rule {self.pk}"

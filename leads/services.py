@@ -1,0 +1,299 @@
+"""Writes with rules for leads: capture from every door, touchpoints, scoring."""
+
+import logging
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+from alignment import events
+from alignment.services import agreement_in_force
+from campaigns.models import Campaign
+from leads import lifecycle, scoring
+from leads.models import Lead, ScoringRule, ScoringRuleSet, Stage, StageChange, Touchpoint
+
+logger = logging.getLogger(__name__)
+
+#: Lead fields a capture may fill; the doors validate their shape before calling.
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "company",
+    "job_title",
+    "phone",
+    "country",
+    "company_size",
+    "industry",
+)
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign")
+
+
+def normalise_email(raw: str) -> str:
+    """Trim, apply Unicode NFKC and lowercase; raise ``ValidationError`` if not an address."""
+    email = unicodedata.normalize("NFKC", raw or "").strip().lower()
+    validate_email(email)
+    return email
+
+
+@dataclass
+class CaptureResult:
+    lead: Lead
+    created: bool
+    touchpoint: Touchpoint | None
+
+
+def resolve_campaign(*, campaign: Campaign | None, utm_campaign: str = "") -> Campaign | None:
+    if campaign is not None:
+        return campaign
+    if utm_campaign:
+        return Campaign.objects.filter(utm_campaign=utm_campaign.strip().lower()).first()
+    return None
+
+
+def capture_lead(
+    *,
+    email: str,
+    campaign: Campaign | None = None,
+    touchpoint_kind: str = "form_submitted",
+    occurred_at: datetime | None = None,
+    url: str = "",
+    consent: bool | None = None,
+    **fields: Any,
+) -> CaptureResult:
+    """Normalise, dedupe and upsert a lead and record the touchpoint, in one transaction.
+
+    A new non-empty value fills an empty field; a field already filled keeps its value.
+    The first-touch campaign is kept. Scoring is queued after commit.
+    """
+    unknown = set(fields) - set(PROFILE_FIELDS) - set(UTM_FIELDS)
+    if unknown:
+        raise TypeError(f"capture_lead got unknown fields: {sorted(unknown)}")
+    normalised = normalise_email(email)
+    campaign = resolve_campaign(campaign=campaign, utm_campaign=fields.get("utm_campaign", ""))
+    values = {key: value for key, value in fields.items() if value not in (None, "")}
+    if "country" in values:
+        values["country"] = str(values["country"]).strip().upper()[:2]
+    now = timezone.now()
+
+    with transaction.atomic():
+        lead, created = _get_or_create_locked(normalised, values, campaign)
+        if not created:
+            changed = [key for key, value in values.items() if getattr(lead, key) in (None, "")]
+            for key in changed:
+                setattr(lead, key, values[key])
+            if lead.campaign_id is None and campaign is not None:
+                lead.campaign = campaign
+                changed.append("campaign")
+            if changed:
+                lead.scored_at = None
+                lead.save(update_fields=[*changed, "scored_at", "updated_at"])
+        if consent and not lead.consent:
+            lead.consent, lead.consent_at = True, now
+            lead.save(update_fields=["consent", "consent_at", "updated_at"])
+        touchpoint = record_touchpoint(
+            lead, kind=touchpoint_kind, campaign=campaign, occurred_at=occurred_at, url=url
+        )
+        if created:
+            events.publish(
+                events.LEAD_CAPTURED,
+                subject=f"lead:{lead.pk}",
+                payload={"lead": lead.pk, "email": lead.email, "campaign": lead.campaign_id},
+                lead=lead,
+            )
+    return CaptureResult(lead=lead, created=created, touchpoint=touchpoint)
+
+
+def _get_or_create_locked(
+    email: str, values: dict[str, Any], campaign: Campaign | None
+) -> tuple[Lead, bool]:
+    """The lead for ``email``, locked; two captures racing on one email end in one lead."""
+    existing = Lead.objects.select_for_update().filter(email=email).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            lead = Lead.objects.create(email=email, campaign=campaign, **values)
+        return lead, True
+    except IntegrityError:
+        return Lead.objects.select_for_update().get(email=email), False
+
+
+def record_touchpoint(
+    lead: Lead,
+    *,
+    kind: str,
+    campaign: Campaign | None = None,
+    occurred_at: datetime | None = None,
+    url: str = "",
+) -> Touchpoint:
+    """Add a touchpoint and mark the lead's score stale; rescoring runs after commit."""
+    with transaction.atomic():
+        touchpoint = Touchpoint.objects.create(
+            lead=lead,
+            campaign=campaign,
+            kind=kind,
+            occurred_at=occurred_at or timezone.now(),
+            url=url,
+        )
+        Lead.objects.filter(pk=lead.pk).update(scored_at=None)
+        lead.scored_at = None
+        request_scoring(lead.pk)
+    return touchpoint
+
+
+@transaction.atomic
+def update_lead(lead: Lead, **fields: Any) -> Lead:
+    """Edit a lead's profile; the score is recomputed after commit."""
+    for key, value in fields.items():
+        if key not in PROFILE_FIELDS and key not in (*UTM_FIELDS, "consent"):
+            raise TypeError(f"update_lead cannot set {key!r}")
+        setattr(lead, key, value)
+    if fields.get("consent") and lead.consent_at is None:
+        lead.consent_at = timezone.now()
+    lead.scored_at = None
+    lead.save()
+    request_scoring(lead.pk)
+    return lead
+
+
+def request_scoring(lead_id: int) -> None:
+    """Queue ``score_lead`` after commit; if the broker is down the beat sweep scores it."""
+
+    def _queue() -> None:
+        from leads.tasks import score_lead
+
+        try:
+            score_lead.delay(lead_id)
+        except (KombuOperationalError, OSError):  # broker down: the beat sweep scores it
+            logger.warning("Could not queue scoring for lead %s; the sweep will.", lead_id)
+
+    transaction.on_commit(_queue)
+
+
+def active_ruleset() -> tuple[ScoringRuleSet | None, list[scoring.Rule]]:
+    ruleset = ScoringRuleSet.objects.filter(status=ScoringRuleSet.Status.ACTIVE).first()
+    if ruleset is None:
+        return None, []
+    rules = [
+        scoring.Rule(
+            kind=rule.kind,
+            points=rule.points,
+            label=rule.label,
+            field=rule.field,
+            operator=rule.operator,
+            value=rule.value,
+            touchpoint_kind=rule.touchpoint_kind,
+            cap=rule.cap,
+        )
+        for rule in ScoringRule.objects.filter(ruleset=ruleset)
+    ]
+    return ruleset, rules
+
+
+def lead_facts(lead: Lead) -> dict[str, Any]:
+    facts: dict[str, Any] = {name: getattr(lead, name) for name in PROFILE_FIELDS}
+    facts.update(
+        email=lead.email,
+        email_domain=lead.email.rpartition("@")[2],
+        consent=lead.consent,
+        utm_source=lead.utm_source,
+        utm_medium=lead.utm_medium,
+    )
+    return facts
+
+
+def meets_mql_definition(lead: Lead, agreement) -> bool:
+    """The agreement's MQL definition: threshold, required fields and consent."""
+    if lead.score < agreement.mql_threshold:
+        return False
+    if agreement.mql_requires_consent and not lead.consent:
+        return False
+    return all(
+        getattr(lead, name, None) not in (None, "") for name in agreement.mql_required_fields
+    )
+
+
+def _may_requalify(lead: Lead, agreement, now: datetime) -> bool:
+    """A recycled lead returns to MQL after the cool-off and a new engagement."""
+    recycled = (
+        StageChange.objects.filter(lead=lead, to_stage=Stage.RECYCLED)
+        .order_by("-changed_at")
+        .values_list("changed_at", flat=True)
+        .first()
+    )
+    if recycled is None or now - recycled < timedelta(days=agreement.recycle_cooloff_days):
+        return False
+    return Touchpoint.objects.filter(lead=lead, occurred_at__gt=recycled).exists()
+
+
+def score_lead(lead_id: int, *, now: datetime | None = None) -> Lead | None:
+    """Compute a lead's score and explanation; make it an MQL if it meets the definition.
+
+    Safe to run twice and concurrently: the lead row is locked, and a lead already past
+    ``new`` is never moved by scoring (except a recycled lead after its cool-off).
+    """
+    now = now or timezone.now()
+    ruleset, rules = active_ruleset()
+    agreement = agreement_in_force()
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+        if lead is None:
+            return None
+        touchpoints = [
+            scoring.TouchpointFact(kind=kind, occurred_at=occurred_at)
+            for kind, occurred_at in Touchpoint.objects.filter(lead=lead).values_list(
+                "kind", "occurred_at"
+            )
+        ]
+        result = scoring.score(
+            lead_facts(lead),
+            touchpoints,
+            rules,
+            half_life_days=ruleset.decay_half_life_days if ruleset else 30,
+            now=now,
+        )
+        before = lead.score
+        lead.fit_score, lead.engagement_score = result.fit, result.engagement
+        lead.score, lead.score_breakdown, lead.scored_at = result.total, result.breakdown, now
+        lead.save(
+            update_fields=["fit_score", "engagement_score", "score", "score_breakdown", "scored_at"]
+        )
+        if before != lead.score:
+            events.publish(
+                events.LEAD_SCORED,
+                subject=f"lead:{lead.pk}",
+                payload={
+                    "lead": lead.pk,
+                    "before": {"score": before},
+                    "after": {"score": lead.score},
+                },
+                lead=lead,
+            )
+        qualifies = meets_mql_definition(lead, agreement)
+        if qualifies and (
+            lead.stage == Stage.NEW
+            or (lead.stage == Stage.RECYCLED and _may_requalify(lead, agreement, now))
+        ):
+            lifecycle.advance(
+                lead,
+                Stage.MQL,
+                automatic=True,
+                reason=f"Score {lead.score} reached the MQL threshold of "
+                f"{agreement.mql_threshold} (agreement v{agreement.number}).",
+            )
+    return lead
+
+
+def change_stage(lead: Lead, *, to_stage: str, by, reason: str = "", amount=None) -> StageChange:
+    """A person moves a lead (qualify, disqualify, SQL, won, lost, recycle)."""
+    if to_stage == Stage.WON and amount is None:
+        raise ValidationError({"amount": ["A won deal needs its amount."]})
+    if to_stage in (Stage.DISQUALIFIED, Stage.RECYCLED, Stage.LOST) and not reason.strip():
+        raise ValidationError({"reason": ["Say why."]})
+    return lifecycle.advance(lead, to_stage, by=by, reason=reason, amount=amount)
