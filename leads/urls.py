@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from leads import views
 
 app_name = "leads"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.lead_list, name="list"),
+    path("<int:pk>/", views.lead_detail, name="detail"),
+]

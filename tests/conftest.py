@@ -1,0 +1,91 @@
+"""Personas and shared fixtures.
+
+The cast: a marketer, two reps, a manager, an outsider with no role, and an admin.
+Unit tests run Celery tasks in-process (eager); ``tests/integration`` runs a real worker.
+"""
+
+import importlib
+
+import pytest
+from django.apps import apps as django_apps
+from rest_framework.test import APIClient
+
+from alignment.celery import app as celery_app
+from alignment.roles import MANAGER, MARKETING, SALES
+from tests.factories import UserFactory
+
+celery_app.conf.task_always_eager = True
+celery_app.conf.task_eager_propagates = True
+
+_REFERENCE_MIGRATIONS = (
+    "alignment.migrations.0002_roles_and_first_agreement",
+    "leads.migrations.0002_default_scoring_rules",
+)
+
+
+def ensure_reference_data() -> None:
+    """Roles, the first agreement and the default rules, as the data migrations make them.
+
+    Transactional tests flush the tables after they run; this puts the rows back.
+    """
+    for module in _REFERENCE_MIGRATIONS:
+        importlib.import_module(module).forwards(django_apps, None)
+
+
+@pytest.fixture(autouse=True)
+def reference_data(request):
+    """Every test that touches the database starts with the reference rows in place."""
+    uses_db = request.node.get_closest_marker("django_db") or any(
+        name in request.fixturenames for name in ("db", "transactional_db")
+    )
+    if uses_db:
+        request.getfixturevalue("db")
+        ensure_reference_data()
+
+
+@pytest.fixture
+def marketer(db):
+    return UserFactory(username="mia", first_name="Mia", last_name="Marketer", roles=[MARKETING])
+
+
+@pytest.fixture
+def rep(db):
+    return UserFactory(username="sam", first_name="Sam", last_name="Seller", roles=[SALES])
+
+
+@pytest.fixture
+def other_rep(db):
+    return UserFactory(username="rob", first_name="Rob", last_name="Rival", roles=[SALES])
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="max", first_name="Max", last_name="Manager", roles=[MANAGER])
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(username="olly", first_name="Olly", last_name="Outsider")
+
+
+@pytest.fixture
+def admin_user(db):
+    user = UserFactory(username="ada")
+    user.is_superuser = user.is_staff = True
+    user.save()
+    return user
+
+
+@pytest.fixture
+def api():
+    """An API client; log a persona in with ``api.force_authenticate(user)``."""
+    return APIClient()
+
+
+@pytest.fixture
+def api_as(api):
+    def login(user):
+        api.force_authenticate(user)
+        return api
+
+    return login
