@@ -1,6 +1,6 @@
 """factory_boy factories for Tandem's models."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
@@ -38,7 +38,7 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Campaign {n}")
     channel = Channel.EMAIL
     status = Campaign.Status.ACTIVE
-    starts_on = factory.LazyFunction(lambda: date.today() - timedelta(days=30))
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() - timedelta(days=30))
     ends_on = None
     budget = Decimal("5000.00")
     utm_campaign = factory.Sequence(lambda n: f"campaign-{n}")
@@ -49,7 +49,7 @@ class CostEntryFactory(factory.django.DjangoModelFactory):
         model = CostEntry
 
     campaign = factory.SubFactory(CampaignFactory)
-    date = factory.LazyFunction(date.today)
+    date = factory.LazyFunction(timezone.localdate)
     amount = Decimal("100.00")
 
 
