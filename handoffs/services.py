@@ -48,7 +48,7 @@ class Route:
 def on_lead_stage_changed(*, event: Event, lead: Lead, change: StageChange, **_: object) -> None:
     """Subscriber: a lead that becomes an MQL opens a handoff in the same transaction."""
     if change.to_stage == Stage.MQL:
-        open_handoff(lead)
+        open_handoff(lead, now=change.changed_at)
 
 
 def build_brief(lead: Lead) -> dict:
@@ -160,7 +160,7 @@ def claim_handoff(handoff: Handoff, *, rep, now: datetime | None = None) -> Hand
         lead = handoff.lead
         Lead.objects.filter(pk=lead.pk).update(owner=rep)
         lead.owner = rep
-        lifecycle.advance(lead, Stage.SAL, by=rep, reason="Claimed from the queue.")
+        lifecycle.advance(lead, Stage.SAL, by=rep, reason="Claimed from the queue.", at=now)
         events.publish(
             events.HANDOFF_CLAIMED,
             subject=f"handoff:{handoff.pk}",
@@ -210,7 +210,11 @@ def reject_handoff(
         )
         label = RejectionReason(reason).label
         lifecycle.advance(
-            locked.lead, Stage.RECYCLED, by=rep, reason=f"Rejected: {label}. {note}".strip()
+            locked.lead,
+            Stage.RECYCLED,
+            by=rep,
+            reason=f"Rejected: {label}. {note}".strip(),
+            at=now,
         )
         events.publish(
             events.HANDOFF_REJECTED,
@@ -290,6 +294,7 @@ def move_lead(
     by,
     reason: str = "",
     amount: Decimal | None = None,
+    at: datetime | None = None,
 ) -> StageChange:
     """A person changes a lead's stage: role and ownership checked, then ``advance``."""
     allowed = STAGE_ROLES.get(to_stage)
@@ -302,20 +307,20 @@ def move_lead(
         raise NotAllowed("Claim the lead before you work it.")
     with transaction.atomic():
         change = lead_services.change_stage(
-            lead, to_stage=to_stage, by=by, reason=reason, amount=amount
+            lead, to_stage=to_stage, by=by, reason=reason, amount=amount, at=at
         )
         if to_stage in (Stage.RECYCLED, Stage.DISQUALIFIED):
-            _close_live_handoff(lead, by=by, reason=reason)
+            _close_live_handoff(lead, by=by, reason=reason, at=change.changed_at)
     return change
 
 
-def _close_live_handoff(lead: Lead, *, by, reason: str) -> None:
+def _close_live_handoff(lead: Lead, *, by, reason: str, at: datetime) -> None:
     Handoff.objects.filter(
         lead=lead, status__in=[Handoff.Status.OPEN, Handoff.Status.CLAIMED]
     ).update(
         status=Handoff.Status.REJECTED,
         rejected_by=by,
-        rejected_at=timezone.now(),
+        rejected_at=at,
         rejection_reason=RejectionReason.OTHER,
         rejection_note=reason,
     )

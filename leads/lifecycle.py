@@ -4,6 +4,7 @@
 publishes ``lead.stage_changed`` in the same transaction.
 """
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -47,18 +48,19 @@ def advance(
     reason: str = "",
     amount: Decimal | None = None,
     automatic: bool = False,
+    at: datetime | None = None,
 ) -> StageChange:
     """Move ``lead`` to ``to_stage`` or raise ``IllegalTransition``.
 
     The row is locked first: two requests moving the same lead serialise, and the second
-    sees the stage the first left.
+    sees the stage the first left. ``at`` back-dates the change (imports, demo data).
     """
     with transaction.atomic():
         current = Lead.objects.select_for_update().get(pk=lead.pk)
         if not can_advance(current.stage, to_stage):
             lead.stage = current.stage
             raise IllegalTransition(current, to_stage)
-        now = timezone.now()
+        now = at or timezone.now()
         change = StageChange.objects.create(
             lead=current,
             from_stage=current.stage,

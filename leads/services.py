@@ -4,6 +4,7 @@ import logging
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -284,16 +285,25 @@ def score_lead(lead_id: int, *, now: datetime | None = None) -> Lead | None:
                 lead,
                 Stage.MQL,
                 automatic=True,
+                at=now,
                 reason=f"Score {lead.score} reached the MQL threshold of "
                 f"{agreement.mql_threshold} (agreement v{agreement.number}).",
             )
     return lead
 
 
-def change_stage(lead: Lead, *, to_stage: str, by, reason: str = "", amount=None) -> StageChange:
+def change_stage(
+    lead: Lead,
+    *,
+    to_stage: str,
+    by,
+    reason: str = "",
+    amount: Decimal | None = None,
+    at: datetime | None = None,
+) -> StageChange:
     """A person moves a lead (qualify, disqualify, SQL, won, lost, recycle)."""
     if to_stage == Stage.WON and amount is None:
         raise ValidationError({"amount": ["A won deal needs its amount."]})
     if to_stage in (Stage.DISQUALIFIED, Stage.RECYCLED, Stage.LOST) and not reason.strip():
         raise ValidationError({"reason": ["Say why."]})
-    return lifecycle.advance(lead, to_stage, by=by, reason=reason, amount=amount)
+    return lifecycle.advance(lead, to_stage, by=by, reason=reason, amount=amount, at=at)
