@@ -26,13 +26,16 @@ class Handoff(models.Model):
 
     Holds the brief sales reads, where routing sent it and why, the SLA deadlines taken
     from the agreement in force when it opened, who claimed it and when, the first
-    contact, and the rejection reason if sales sent the lead back.
+    contact, and the rejection reason if sales sent the lead back. A handoff sales
+    accepted and worked is ``closed`` when its lead later leaves the funnel (lost, then
+    recycled), so the lead can be handed off again without counting as a rejection.
     """
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         CLAIMED = "claimed", "Claimed"
         REJECTED = "rejected", "Rejected"
+        CLOSED = "closed", "Closed"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handoffs")
     agreement = models.ForeignKey(AgreementVersion, on_delete=models.PROTECT, related_name="+")

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -16,6 +17,7 @@ from alignment.services import agreement_in_force, notify, notify_managers, noti
 from handoffs.models import Activity, Handoff, RejectionReason
 from leads import lifecycle
 from leads import services as lead_services
+from leads.lifecycle import stage_label
 from leads.models import Lead, Stage, StageChange, Touchpoint, TouchpointKind
 
 INTENT_KINDS = {
@@ -45,10 +47,42 @@ class Route:
     reason: str
 
 
+#: Stages that take a lead out of sales' hands; its live handoff ends with the move.
+LEAVES_SALES = (Stage.RECYCLED, Stage.DISQUALIFIED)
+#: Stages at which sales has accepted and worked the lead, not just claimed it.
+WORKED = (Stage.SQL, Stage.WON, Stage.LOST)
+
+
 def on_lead_stage_changed(*, event: Event, lead: Lead, change: StageChange, **_: object) -> None:
-    """Subscriber: a lead that becomes an MQL opens a handoff in the same transaction."""
+    """Subscriber: an MQL opens a handoff; a lead leaving sales ends its live one.
+
+    Both happen in the transaction of the stage change, whichever door moved the lead.
+    """
     if change.to_stage == Stage.MQL:
         open_handoff(lead, now=change.changed_at)
+    elif change.to_stage in LEAVES_SALES:
+        _end_live_handoff(lead, change=change)
+
+
+def _end_live_handoff(lead: Lead, *, change: StageChange) -> None:
+    """Close the lead's live handoff: sent back before it was worked counts as rejected.
+
+    ``reject_handoff`` marks its handoff rejected before it moves the lead, so there is no
+    live one left here and its reason code is kept.
+    """
+    live = Handoff.objects.filter(
+        lead=lead, status__in=[Handoff.Status.OPEN, Handoff.Status.CLAIMED]
+    )
+    if change.from_stage in WORKED:
+        live.update(status=Handoff.Status.CLOSED)
+        return
+    live.update(
+        status=Handoff.Status.REJECTED,
+        rejected_by=change.changed_by,
+        rejected_at=change.changed_at,
+        rejection_reason=RejectionReason.OTHER,
+        rejection_note=change.reason,
+    )
 
 
 def build_brief(lead: Lead) -> dict:
@@ -128,7 +162,7 @@ def open_handoff(lead: Lead, *, note: str = "", now: datetime | None = None) -> 
             payload={
                 "handoff": handoff.pk,
                 "lead": lead.pk,
-                "routed_to": None,
+                "routed_to": getattr(destination.rep, "username", None),
                 "claim_due_at": handoff.claim_due_at.isoformat(),
             },
             handoff=handoff,
@@ -179,16 +213,20 @@ def claim_handoff(handoff: Handoff, *, rep, now: datetime | None = None) -> Hand
 def reject_handoff(
     handoff: Handoff, *, rep, reason: str, note: str = "", now: datetime | None = None
 ) -> Handoff:
-    """Send the lead back to marketing with a reason; the lead becomes ``recycled``."""
-    if reason not in RejectionReason.values:
-        raise ValueError(f"Unknown rejection reason {reason!r}.")
+    """Send the lead back to marketing with a reason; the lead becomes ``recycled``.
+
+    The handoff row is locked: a reject racing a claim or another reject sees the state
+    the other one left.
+    """
     if not has_role(rep, SALES, MANAGER):
         raise NotAllowed("Only sales can reject a lead.")
+    if reason not in RejectionReason.values:
+        raise ValidationError({"reason": [f"Unknown rejection reason {reason!r}."]})
     now = now or timezone.now()
     with transaction.atomic():
         locked = Handoff.objects.select_for_update().get(pk=handoff.pk)
-        if locked.status == Handoff.Status.REJECTED:
-            raise HandoffClosed("This handoff was already rejected.")
+        if locked.status not in (Handoff.Status.OPEN, Handoff.Status.CLAIMED):
+            raise HandoffClosed(f"This handoff is already {locked.get_status_display().lower()}.")
         if (
             locked.status == Handoff.Status.CLAIMED
             and locked.claimed_by_id != rep.pk
@@ -252,6 +290,15 @@ def log_activity(
     """Record what sales did; the first activity after a claim stops the contact clock."""
     if not has_role(rep, SALES, MANAGER):
         raise NotAllowed("Only sales logs activities.")
+    if not has_role(rep, MANAGER) and lead.owner_id not in (None, rep.pk):
+        raise NotAllowed("This lead belongs to another rep.")
+    errors = {}
+    if kind not in Activity.Kind.values:
+        errors["kind"] = [f"Unknown activity kind {kind!r}."]
+    if outcome and outcome not in Activity.Outcome.values:
+        errors["outcome"] = [f"Unknown outcome {outcome!r}."]
+    if errors:
+        raise ValidationError(errors)
     occurred_at = occurred_at or timezone.now()
     with transaction.atomic():
         handoff = live_handoff(lead)
@@ -299,30 +346,14 @@ def move_lead(
     """A person changes a lead's stage: role and ownership checked, then ``advance``."""
     allowed = STAGE_ROLES.get(to_stage)
     if allowed is None or not has_role(by, *allowed):
-        raise NotAllowed(f"Your role cannot move a lead to {Stage(to_stage).label}.")
+        raise NotAllowed(f"Your role cannot move a lead to {stage_label(to_stage)}.")
     sales_only = not has_role(by, MANAGER, MARKETING)
     if sales_only and lead.owner_id not in (None, by.pk):
         raise NotAllowed("This lead belongs to another rep.")
     if sales_only and lead.owner_id is None and to_stage != Stage.DISQUALIFIED:
         raise NotAllowed("Claim the lead before you work it.")
-    with transaction.atomic():
-        change = lead_services.change_stage(
-            lead, to_stage=to_stage, by=by, reason=reason, amount=amount, at=at
-        )
-        if to_stage in (Stage.RECYCLED, Stage.DISQUALIFIED):
-            _close_live_handoff(lead, by=by, reason=reason, at=change.changed_at)
-    return change
-
-
-def _close_live_handoff(lead: Lead, *, by, reason: str, at: datetime) -> None:
-    Handoff.objects.filter(
-        lead=lead, status__in=[Handoff.Status.OPEN, Handoff.Status.CLAIMED]
-    ).update(
-        status=Handoff.Status.REJECTED,
-        rejected_by=by,
-        rejected_at=at,
-        rejection_reason=RejectionReason.OTHER,
-        rejection_note=reason,
+    return lead_services.change_stage(
+        lead, to_stage=to_stage, by=by, reason=reason, amount=amount, at=at
     )
 
 

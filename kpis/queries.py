@@ -149,10 +149,12 @@ def handoff_numbers(period: Period, scope: Scope, *, now: datetime | None = None
     """Acceptance, SLA compliance and speed to lead for handoffs opened in the period.
 
     - acceptance rate: accepted ÷ (accepted + rejected), where a handoff sales claimed
-      and kept is accepted and one sent back (before or after a claim) is rejected;
-    - SLA compliance: handoffs whose claim deadline has passed or that were claimed,
-      and that were claimed by the claim deadline and (once due) first contacted by the
-      first-contact deadline.
+      and kept (or worked until its lead left the funnel: ``closed``) is accepted and one
+      sent back (before or after a claim) is rejected;
+    - SLA compliance: of the handoffs sales has answered or whose claim deadline has
+      passed, the share answered in time: claimed by the claim deadline and (once due)
+      first contacted by the first-contact deadline, or rejected unclaimed by the claim
+      deadline. It is the complement of what ``escalate_overdue`` escalates.
     """
     now = now or timezone.now()
     handoffs = _handoffs(period, scope)
@@ -162,12 +164,14 @@ def handoff_numbers(period: Period, scope: Scope, *, now: datetime | None = None
         | Q(first_contact_at__isnull=False, first_contact_at__lte=F("first_contact_due_at"))
         | Q(first_contact_at__isnull=True, first_contact_due_at__gt=now)
     )
-    due = Q(claimed_at__isnull=False) | Q(claim_due_at__lte=now)
+    rejected_unclaimed = Q(status=Handoff.Status.REJECTED, claimed_at__isnull=True)
+    rejected_on_time = rejected_unclaimed & Q(rejected_at__lte=F("claim_due_at"))
+    due = Q(claimed_at__isnull=False) | Q(claim_due_at__lte=now) | rejected_unclaimed
     counts = handoffs.aggregate(
-        accepted=Count("pk", filter=Q(status=Handoff.Status.CLAIMED)),
+        accepted=Count("pk", filter=Q(status__in=[Handoff.Status.CLAIMED, Handoff.Status.CLOSED])),
         rejected=Count("pk", filter=Q(status=Handoff.Status.REJECTED)),
         due=Count("pk", filter=due),
-        compliant=Count("pk", filter=due & claimed_on_time & contact_ok),
+        compliant=Count("pk", filter=(claimed_on_time & contact_ok) | rejected_on_time),
     )
     return {
         "acceptance_rate": _rate(counts["accepted"], counts["accepted"] + counts["rejected"]),
@@ -179,8 +183,8 @@ def handoff_numbers(period: Period, scope: Scope, *, now: datetime | None = None
     }
 
 
-def summary(period: Period, scope: Scope | None = None) -> Summary:
-    """The shared numbers for one period and scope."""
+def summary(period: Period, scope: Scope | None = None, *, now: datetime | None = None) -> Summary:
+    """The shared numbers for one period and scope; ``now`` decides which SLAs are due."""
     scope = scope or Scope()
     leads = Lead.objects.filter(
         scope.leads_q(), created_at__gte=period.start, created_at__lt=period.end
@@ -205,7 +209,7 @@ def summary(period: Period, scope: Scope | None = None) -> Summary:
         cost_per_mql=_per(money_spent, mqls),
         cost_per_sql=_per(money_spent, sqls),
         roi=round(float((revenue - money_spent) / money_spent), 4) if money_spent else None,
-        **handoff_numbers(period, scope),
+        **handoff_numbers(period, scope, now=now),
     )
 
 

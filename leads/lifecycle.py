@@ -25,6 +25,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+def stage_label(stage: str) -> str:
+    """The label of a stage; an unknown value (bad input from a door) is shown as given."""
+    return Stage(stage).label if stage in Stage.values else repr(stage)
+
+
 class IllegalTransition(Exception):
     """The lead cannot move from its current stage to the one asked for."""
 
@@ -32,7 +37,7 @@ class IllegalTransition(Exception):
         self.from_stage = lead.stage
         self.to_stage = to_stage
         super().__init__(
-            f"A lead cannot move from {Stage(lead.stage).label} to {Stage(to_stage).label}."
+            f"A lead cannot move from {stage_label(lead.stage)} to {stage_label(to_stage)}."
         )
 
 

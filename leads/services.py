@@ -17,7 +17,15 @@ from alignment import events
 from alignment.services import agreement_in_force
 from campaigns.models import Campaign
 from leads import lifecycle, scoring
-from leads.models import Lead, ScoringRule, ScoringRuleSet, Stage, StageChange, Touchpoint
+from leads.models import (
+    Lead,
+    ScoringRule,
+    ScoringRuleSet,
+    Stage,
+    StageChange,
+    Touchpoint,
+    TouchpointKind,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,13 +41,34 @@ PROFILE_FIELDS = (
     "industry",
 )
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign")
+EMAIL_MAX_LENGTH = Lead._meta.get_field("email").max_length
 
 
 def normalise_email(raw: str) -> str:
     """Trim, apply Unicode NFKC and lowercase; raise ``ValidationError`` if not an address."""
     email = unicodedata.normalize("NFKC", raw or "").strip().lower()
-    validate_email(email)
+    # The validator accepts addresses longer than the column; the database would not.
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise ValidationError({"email": [f"At most {EMAIL_MAX_LENGTH} characters."]})
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": exc.messages}) from exc
     return email
+
+
+def _clean_values(fields: dict[str, Any]) -> dict[str, Any]:
+    """Trimmed profile and UTM values; empty ones dropped so they never blank a field."""
+    values = {}
+    for key, value in fields.items():
+        if isinstance(value, str):
+            value = value.strip()
+        if value in (None, ""):
+            continue
+        values[key] = value
+    if "country" in values:
+        values["country"] = str(values["country"]).upper()[:2]
+    return values
 
 
 @dataclass
@@ -52,8 +81,9 @@ class CaptureResult:
 def resolve_campaign(*, campaign: Campaign | None, utm_campaign: str = "") -> Campaign | None:
     if campaign is not None:
         return campaign
-    if utm_campaign:
-        return Campaign.objects.filter(utm_campaign=utm_campaign.strip().lower()).first()
+    if utm_campaign.strip():
+        # Links carry the code in any case; campaigns store it lowercase.
+        return Campaign.objects.filter(utm_campaign__iexact=utm_campaign.strip()).first()
     return None
 
 
@@ -76,10 +106,9 @@ def capture_lead(
     if unknown:
         raise TypeError(f"capture_lead got unknown fields: {sorted(unknown)}")
     normalised = normalise_email(email)
-    campaign = resolve_campaign(campaign=campaign, utm_campaign=fields.get("utm_campaign", ""))
-    values = {key: value for key, value in fields.items() if value not in (None, "")}
-    if "country" in values:
-        values["country"] = str(values["country"]).strip().upper()[:2]
+    _check_touchpoint_kind(touchpoint_kind)
+    values = _clean_values(fields)
+    campaign = resolve_campaign(campaign=campaign, utm_campaign=values.get("utm_campaign", ""))
     now = timezone.now()
 
     with transaction.atomic():
@@ -125,6 +154,11 @@ def _get_or_create_locked(
         return Lead.objects.select_for_update().get(email=email), False
 
 
+def _check_touchpoint_kind(kind: str) -> None:
+    if kind not in TouchpointKind.values:
+        raise ValidationError({"kind": [f"Unknown touchpoint kind {kind!r}."]})
+
+
 def record_touchpoint(
     lead: Lead,
     *,
@@ -134,6 +168,7 @@ def record_touchpoint(
     url: str = "",
 ) -> Touchpoint:
     """Add a touchpoint and mark the lead's score stale; rescoring runs after commit."""
+    _check_touchpoint_kind(kind)
     with transaction.atomic():
         touchpoint = Touchpoint.objects.create(
             lead=lead,
@@ -151,14 +186,21 @@ def record_touchpoint(
 @transaction.atomic
 def update_lead(lead: Lead, **fields: Any) -> Lead:
     """Edit a lead's profile; the score is recomputed after commit."""
-    for key, value in fields.items():
+    for key in fields:
         if key not in PROFILE_FIELDS and key not in (*UTM_FIELDS, "consent"):
             raise TypeError(f"update_lead cannot set {key!r}")
+    if isinstance(fields.get("country"), str):
+        fields["country"] = fields["country"].strip().upper()[:2]
+    for key, value in fields.items():
         setattr(lead, key, value)
+    changed = [*fields, "scored_at", "updated_at"]
     if fields.get("consent") and lead.consent_at is None:
         lead.consent_at = timezone.now()
+        changed.append("consent_at")
     lead.scored_at = None
-    lead.save()
+    # Only the edited fields are written: a stale copy must never put back an old stage,
+    # score or owner that scoring or a claim changed in the meantime.
+    lead.save(update_fields=changed)
     request_scoring(lead.pk)
     return lead
 
@@ -304,6 +346,8 @@ def change_stage(
     """A person moves a lead (qualify, disqualify, SQL, won, lost, recycle)."""
     if to_stage == Stage.WON and amount is None:
         raise ValidationError({"amount": ["A won deal needs its amount."]})
+    if amount is not None and amount < 0:
+        raise ValidationError({"amount": ["The amount cannot be negative."]})
     if to_stage in (Stage.DISQUALIFIED, Stage.RECYCLED, Stage.LOST) and not reason.strip():
         raise ValidationError({"reason": ["Say why."]})
     return lifecycle.advance(lead, to_stage, by=by, reason=reason, amount=amount, at=at)
