@@ -33,6 +33,12 @@ def ensure_reference_data() -> None:
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real hashers take most of a second per user; tests need none of that strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def reference_data(request):
     """Every test that touches the database starts with the reference rows in place."""
     uses_db = request.node.get_closest_marker("django_db") or any(
@@ -89,3 +95,23 @@ def api_as(api):
         return api
 
     return login
+
+
+@pytest.fixture
+def handoff(db):
+    """An open handoff in the team queue: a lead that scoring just made an MQL."""
+    from leads import lifecycle
+    from leads.models import Stage
+    from tests.factories import LeadFactory
+
+    lead = LeadFactory(stage=Stage.NEW, score=60)
+    lifecycle.advance(lead, Stage.MQL, automatic=True, reason="Score reached the threshold.")
+    return lead.handoffs.get()
+
+
+@pytest.fixture
+def claimed_handoff(handoff, rep):
+    """The ``handoff`` claimed by ``rep``: its lead is a SAL owned by the rep."""
+    from handoffs.services import claim_handoff
+
+    return claim_handoff(handoff, rep=rep)

@@ -8,8 +8,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from alignment.models import AgreementVersion, Notification
 from campaigns.models import Campaign, Channel, CostEntry
-from leads.models import Lead, Touchpoint, TouchpointKind
+from handoffs.models import Activity, Handoff
+from leads.models import Lead, Stage, StageChange, Touchpoint, TouchpointKind
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -75,3 +77,52 @@ class TouchpointFactory(factory.django.DjangoModelFactory):
     lead = factory.SubFactory(LeadFactory)
     kind = TouchpointKind.PAGE_VIEW
     occurred_at = factory.LazyFunction(timezone.now)
+
+
+class StageChangeFactory(factory.django.DjangoModelFactory):
+    """A history row as stored; use ``leads.lifecycle.advance`` to test a stage change."""
+
+    class Meta:
+        model = StageChange
+
+    lead = factory.SubFactory(LeadFactory)
+    from_stage = Stage.NEW
+    to_stage = Stage.MQL
+    changed_at = factory.LazyFunction(timezone.now)
+
+
+def agreement_in_force() -> AgreementVersion:
+    return AgreementVersion.objects.get(status=AgreementVersion.Status.IN_FORCE)
+
+
+class HandoffFactory(factory.django.DjangoModelFactory):
+    """A handoff row as stored (KPI data sets); ``open_handoff`` builds real ones."""
+
+    class Meta:
+        model = Handoff
+
+    lead = factory.SubFactory(LeadFactory, stage=Stage.MQL)
+    agreement = factory.LazyFunction(agreement_in_force)
+    created_at = factory.LazyFunction(timezone.now)
+    claim_due_at = factory.LazyAttribute(
+        lambda handoff: handoff.created_at + timedelta(minutes=handoff.agreement.claim_sla_minutes)
+    )
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Activity
+
+    lead = factory.SubFactory(LeadFactory)
+    rep = factory.SubFactory(UserFactory)
+    kind = Activity.Kind.CALL
+    occurred_at = factory.LazyFunction(timezone.now)
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    recipient = factory.SubFactory(UserFactory)
+    kind = "test"
+    title = factory.Sequence(lambda n: f"Notification {n}")
