@@ -1,15 +1,83 @@
-"""Pages (placeholder until the pages land)."""
+"""Pages of the meeting room: home by role, the notification inbox, the agreement."""
 
-from django.http import HttpResponse
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from alignment.models import Notification
+from alignment.pages import paginate, role_required, wants_fragment
+from alignment.roles import MANAGER, MARKETING, SALES, has_role
+from alignment.services import NoAgreementInForce, agreement_in_force, mark_all_read, mark_read
 
 
-def home(request, *args, **kwargs):
-    return HttpResponse("home")
+def home(request):
+    """Send each role to where its day starts."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if has_role(user, MANAGER):
+        return redirect("kpis:dashboard")
+    if has_role(user, MARKETING):
+        return redirect("campaigns:list")
+    if has_role(user, SALES):
+        return redirect("handoffs:queue")
+    raise PermissionDenied("Your account has no role yet.")
 
 
-def notifications(request, *args, **kwargs):
-    return HttpResponse("notifications")
+@role_required()
+def notifications(request):
+    inbox = Notification.objects.filter(recipient=request.user).order_by("-created_at", "-id")
+    show = request.GET.get("show", "all")
+    if show == "unread":
+        inbox = inbox.filter(read_at__isnull=True)
+    context = {"page": paginate(request, inbox), "show": show}
+    return render(request, "alignment/notifications.html", context)
 
 
-def notification_read(request, *args, **kwargs):
-    return HttpResponse("notification_read")
+@require_POST
+@role_required()
+def notification_read(request, pk: int):
+    """Mark one notification read; ``open`` in the form also follows its link."""
+    notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
+    mark_read(notification)
+    if "open" in request.POST and url_has_allowed_host_and_scheme(
+        notification.url, allowed_hosts={request.get_host()}
+    ):
+        return redirect(notification.url)
+    if wants_fragment(request):
+        return render(request, "alignment/_notification_row.html", {"notification": notification})
+    return redirect("notifications")
+
+
+@require_POST
+@role_required()
+def notification_read_all(request):
+    count = mark_all_read(request.user)
+    if count:
+        messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} read.")
+    return redirect("notifications")
+
+
+@role_required()
+def agreement(request):
+    """The agreement version in force, read-only: both teams work to the same terms."""
+    try:
+        version = agreement_in_force()
+    except NoAgreementInForce:
+        version = None
+    responsibilities = []
+    if version is not None:
+        responsibilities = [
+            {"stage": stage, **roles} for stage, roles in (version.responsibilities or {}).items()
+        ]
+    context = {
+        "version": version,
+        "responsibilities": responsibilities,
+        "definitions": [
+            line for line in (version.definitions if version else "").splitlines() if line.strip()
+        ],
+    }
+    return render(request, "alignment/agreement.html", context)

@@ -1,23 +1,150 @@
-"""Pages (placeholder until the pages land)."""
+"""Campaign pages: list with filters, create, edit, detail with funnel and spend."""
 
-from django.http import HttpResponse
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from alignment.pages import add_service_errors, is_filtered, paginate, role_required, wants_fragment
+from alignment.roles import MANAGER, MARKETING, has_role
+from campaigns import services
+from campaigns.filters import CampaignFilter
+from campaigns.forms import CampaignForm, CostForm
+from campaigns.models import Campaign
+from campaigns.queries import with_spend
+from handoffs.models import Handoff
+from kpis.queries import Period, Scope, summary
+from leads.models import Lead
+
+EDITORS = (MARKETING, MANAGER)
+
+#: A campaign's funnel counts everything its leads did, however long ago.
+LIFETIME_DAYS = 3650
 
 
-def campaign_list(request, *args, **kwargs):
-    return HttpResponse("campaign_list")
+def _lead_count():
+    counts = (
+        Lead.objects.filter(campaign=OuterRef("pk"))
+        .order_by()
+        .values("campaign")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
 
 
-def campaign_create(request, *args, **kwargs):
-    return HttpResponse("campaign_create")
+@role_required()
+def campaign_list(request):
+    queryset = with_spend(Campaign.objects.select_related("owner")).annotate(
+        lead_count=_lead_count()
+    )
+    filterset = CampaignFilter(request.GET, queryset=queryset)
+    context = {
+        "filter": filterset,
+        "filtered": is_filtered(request),
+        "page": paginate(request, filterset.qs),
+        "owners": get_user_model()
+        .objects.filter(groups__name__in=EDITORS)
+        .distinct()
+        .order_by("first_name", "username"),
+        "can_edit": has_role(request.user, *EDITORS),
+    }
+    if wants_fragment(request):
+        return render(request, "campaigns/_table.html", context)
+    return render(request, "campaigns/list.html", context)
 
 
-def campaign_detail(request, *args, **kwargs):
-    return HttpResponse("campaign_detail")
+def _save(form: CampaignForm, save) -> Campaign | None:
+    """Run a campaign service, turning its validation errors into form errors."""
+    try:
+        return save(form.cleaned_data)
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None
 
 
-def campaign_edit(request, *args, **kwargs):
-    return HttpResponse("campaign_edit")
+@role_required(*EDITORS)
+def campaign_create(request):
+    form = CampaignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        campaign = _save(form, lambda data: services.create_campaign(owner=request.user, **data))
+        if campaign is not None:
+            messages.success(request, f"Campaign “{campaign.name}” created.")
+            return redirect("campaigns:detail", pk=campaign.pk)
+    status = 400 if form.errors else 200
+    return render(request, "campaigns/form.html", {"form": form}, status=status)
 
 
-def cost_add(request, *args, **kwargs):
-    return HttpResponse("cost_add")
+@role_required(*EDITORS)
+def campaign_edit(request, pk: int):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    form = CampaignForm(request.POST or None, instance=campaign)
+    if request.method == "POST" and form.is_valid():
+        saved = _save(form, lambda data: services.update_campaign(campaign, **data))
+        if saved is not None:
+            messages.success(request, "Campaign saved.")
+            return redirect("campaigns:detail", pk=campaign.pk)
+    status = 400 if form.errors else 200
+    context = {"form": form, "campaign": campaign}
+    return render(request, "campaigns/form.html", context, status=status)
+
+
+def _detail_context(request, campaign: Campaign, cost_form: CostForm | None = None) -> dict:
+    today = timezone.localdate()
+    period = Period.from_dates(
+        today - timedelta(days=LIFETIME_DAYS), max(today, campaign.ends_on or today)
+    )
+    numbers = summary(period, Scope(campaign=campaign.pk))
+    rejections = (
+        Handoff.objects.filter(lead__campaign=campaign, status=Handoff.Status.REJECTED)
+        .values("rejection_reason")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "rejection_reason")
+    )
+    reasons = dict(Handoff._meta.get_field("rejection_reason").choices)
+    can_edit = has_role(request.user, *EDITORS)
+    return {
+        "campaign": campaign,
+        "numbers": numbers,
+        "costs": campaign.costs.select_related("created_by")[:50],
+        "recent_leads": campaign.leads.order_by("-created_at", "-id")[:8],
+        "rejections": [
+            {"reason": reasons.get(row["rejection_reason"], row["rejection_reason"]), "n": row["n"]}
+            for row in rejections
+        ],
+        "can_edit": can_edit,
+        "cost_form": cost_form or (CostForm() if can_edit else None),
+    }
+
+
+def _campaign(pk: int) -> Campaign:
+    return get_object_or_404(with_spend(Campaign.objects.select_related("owner")), pk=pk)
+
+
+@role_required()
+def campaign_detail(request, pk: int):
+    campaign = _campaign(pk)
+    return render(request, "campaigns/detail.html", _detail_context(request, campaign))
+
+
+@require_POST
+@role_required(*EDITORS)
+def cost_add(request, pk: int):
+    campaign = _campaign(pk)
+    form = CostForm(request.POST)
+    if form.is_valid():
+        try:
+            entry = services.add_cost(campaign, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Added a cost of {entry.amount:,.2f}.")
+            return redirect("campaigns:detail", pk=campaign.pk)
+    context = _detail_context(request, campaign, cost_form=form)
+    return render(request, "campaigns/detail.html", context, status=400)

@@ -1,11 +1,143 @@
-"""Pages (placeholder until the pages land)."""
+"""Lead pages: the list with filters and the lead detail with score, brief and timeline."""
 
-from django.http import HttpResponse
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404, render
+
+from alignment.pages import is_filtered, paginate, role_required, wants_fragment
+from alignment.roles import MANAGER, MARKETING, SALES, has_role
+from campaigns.models import Campaign
+from handoffs.forms import ActivityForm
+from handoffs.models import Handoff
+from handoffs.queries import lead_timeline
+from handoffs.services import STAGE_ROLES
+from leads.filters import LeadFilter
+from leads.forms import StageForm
+from leads.lifecycle import can_advance
+from leads.models import Lead, Stage
+
+SORTS = {
+    "newest": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+    "score": ("-score", "-id"),
+    "score_low": ("score", "id"),
+    "name": ("first_name", "last_name", "id"),
+}
+SORT_LABELS = {
+    "newest": "Newest first",
+    "oldest": "Oldest first",
+    "score": "Highest score",
+    "score_low": "Lowest score",
+    "name": "Name",
+}
+
+#: The stage buttons, in the order a lead's life runs; what each asks for.
+STAGE_ACTIONS = (
+    {"stage": Stage.MQL, "label": "Qualify as MQL", "reason": "optional", "tone": "primary"},
+    {"stage": Stage.SQL, "label": "Mark as SQL", "reason": "optional", "tone": "primary"},
+    {"stage": Stage.WON, "label": "Won", "reason": "optional", "amount": True, "tone": "success"},
+    {"stage": Stage.LOST, "label": "Lost", "reason": "required", "tone": "secondary"},
+    {
+        "stage": Stage.RECYCLED,
+        "label": "Recycle to marketing",
+        "reason": "required",
+        "tone": "secondary",
+    },
+    {"stage": Stage.DISQUALIFIED, "label": "Disqualify", "reason": "required", "tone": "danger"},
+)
 
 
-def lead_list(request, *args, **kwargs):
-    return HttpResponse("lead_list")
+def works_lead(user, lead: Lead) -> bool:
+    """Marketing and managers act on any lead; a rep only on the leads they own."""
+    if has_role(user, MANAGER, MARKETING):
+        return True
+    return has_role(user, SALES) and lead.owner_id == user.pk
 
 
-def lead_detail(request, *args, **kwargs):
-    return HttpResponse("lead_detail")
+def stage_actions(user, lead: Lead, form: StageForm | None = None) -> list[dict]:
+    """The stage changes this user may make to this lead now (the service checks again)."""
+    if not works_lead(user, lead):
+        return []
+    failed = form.data.get("stage") if form is not None and form.is_bound else None
+    actions = []
+    for action in STAGE_ACTIONS:
+        stage = action["stage"]
+        if can_advance(lead.stage, stage) and has_role(user, *STAGE_ROLES[stage]):
+            actions.append({**action, "form": form if failed == stage else None})
+    return actions
+
+
+def has_inputs(action: dict) -> bool:
+    return bool(action.get("amount")) or action["reason"] == "required"
+
+
+def can_log_activity(user, lead: Lead) -> bool:
+    if has_role(user, MANAGER):
+        return True
+    return has_role(user, SALES) and lead.owner_id == user.pk
+
+
+@role_required()
+def lead_list(request):
+    queryset = Lead.objects.select_related("campaign", "owner")
+    filterset = LeadFilter(request.GET, queryset=queryset)
+    sort = request.GET.get("sort", "newest")
+    if sort not in SORTS:
+        sort = "newest"
+    context = {
+        "filter": filterset,
+        "filtered": is_filtered(request),
+        "page": paginate(request, filterset.qs.order_by(*SORTS[sort])),
+        "sort": sort,
+        "sorts": SORT_LABELS,
+        "stages": Stage.choices,
+        "campaigns": Campaign.objects.order_by("name").values_list("pk", "name"),
+        "owners": get_user_model()
+        .objects.filter(groups__name=SALES)
+        .order_by("first_name", "username"),
+    }
+    if wants_fragment(request):
+        return render(request, "leads/_table.html", context)
+    return render(request, "leads/list.html", context)
+
+
+def render_lead_detail(
+    request,
+    lead: Lead,
+    *,
+    stage_form: StageForm | None = None,
+    activity_form: ActivityForm | None = None,
+    status: int = 200,
+):
+    """The lead page; the stage and activity views re-render it with their form errors."""
+    handoff = (
+        Handoff.objects.filter(lead=lead)
+        .select_related("claimed_by", "routed_to", "rejected_by", "agreement")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    breakdown = sorted(lead.score_breakdown or [], key=lambda row: -abs(row.get("points", 0)))
+    can_log = can_log_activity(request.user, lead)
+    actions = stage_actions(request.user, lead, stage_form)
+    # Errors of a stage form show inside its own disclosure when it has one, else on top.
+    placed = any(action["form"] and has_inputs(action) for action in actions)
+    stage_errors = []
+    if stage_form is not None and not placed:
+        stage_errors = [message for messages in stage_form.errors.values() for message in messages]
+    context = {
+        "lead": lead,
+        "handoff": handoff,
+        "timeline": lead_timeline(lead),
+        "fit_rows": [row for row in breakdown if row.get("kind") == "fit"],
+        "engagement_rows": [row for row in breakdown if row.get("kind") != "fit"],
+        "actions": actions,
+        "stage_errors": stage_errors,
+        "activity_form": activity_form or (ActivityForm() if can_log else None),
+        "can_log_activity": can_log,
+    }
+    return render(request, "leads/detail.html", context, status=status)
+
+
+@role_required()
+def lead_detail(request, pk: int):
+    lead = get_object_or_404(Lead.objects.select_related("campaign", "owner"), pk=pk)
+    return render_lead_detail(request, lead)
