@@ -1,1 +1,26 @@
-urlpatterns: list = []
+"""The REST API v1 map, included at ``/api/v1/`` (see the API contract for the names)."""
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from alignment.api_views import AgreementView, NotificationViewSet
+from campaigns.api import CampaignViewSet
+from handoffs.api import ActivityViewSet, HandoffViewSet
+from kpis.api import SummaryView
+from leads.api import LeadViewSet, TouchpointViewSet
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("leads", LeadViewSet, basename="lead")
+router.register("touchpoints", TouchpointViewSet, basename="touchpoint")
+router.register("handoffs", HandoffViewSet, basename="handoff")
+router.register("activities", ActivityViewSet, basename="activity")
+router.register("notifications", NotificationViewSet, basename="notification")
+
+urlpatterns = [
+    path("kpis/summary/", SummaryView.as_view(), name="kpi-summary"),
+    path("agreement/", AgreementView.as_view(), name="agreement"),
+    *router.urls,
+]

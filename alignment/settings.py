@@ -215,6 +215,18 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # One schema name per choice set, so clients get stable enum type names.
+    "ENUM_NAME_OVERRIDES": {
+        "StageEnum": "leads.models.Stage",
+        "TargetStageEnum": "leads.api.TARGET_STAGES",
+        "TouchpointKindEnum": "leads.models.TouchpointKind",
+        "ActivityKindEnum": "handoffs.models.Activity.Kind",
+        "ActivityOutcomeEnum": "handoffs.models.Activity.Outcome",
+        "HandoffStatusEnum": "handoffs.models.Handoff.Status",
+        "RejectionReasonEnum": "handoffs.models.RejectionReason",
+        "CampaignStatusEnum": "campaigns.models.Campaign.Status",
+        "ChannelEnum": "campaigns.models.Channel",
+    },
 }
 
 # Celery. With REDIS_URL: Redis broker and result backend, real `celery worker` and

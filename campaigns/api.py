@@ -1,0 +1,119 @@
+"""REST API for campaigns and their cost entries (``/api/v1/campaigns/``).
+
+Reads are open to every role; writes to marketing and managers. Writes go through
+``campaigns.services``; ``spend`` comes from ``campaigns.queries.with_spend``.
+"""
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from alignment.roles import MANAGER, MARKETING, HasRole
+from campaigns import services
+from campaigns.filters import CampaignFilter
+from campaigns.models import Campaign, CostEntry
+from campaigns.queries import with_spend
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    spend = serializers.DecimalField(
+        max_digits=None,
+        decimal_places=2,
+        read_only=True,
+        help_text="Sum of the campaign's cost entries.",
+    )
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        help_text="User id; defaults to the caller on create.",
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "name",
+            "channel",
+            "status",
+            "objective",
+            "starts_on",
+            "ends_on",
+            "budget",
+            "spend",
+            "utm_campaign",
+            "owner",
+            "target_leads",
+            "target_mqls",
+            "form_key",
+            "created_at",
+        ]
+        read_only_fields = ["form_key", "created_at"]
+
+    def validate(self, attrs):
+        starts_on = attrs.get("starts_on", getattr(self.instance, "starts_on", None))
+        ends_on = attrs.get("ends_on", getattr(self.instance, "ends_on", None))
+        if starts_on and ends_on and ends_on < starts_on:
+            raise serializers.ValidationError(
+                {"ends_on": ["A campaign cannot end before it starts."]}
+            )
+        return attrs
+
+
+class CostEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CostEntry
+        fields = ["id", "date", "amount", "note", "created_by", "created_at"]
+        read_only_fields = ["created_by", "created_at"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List campaigns"),
+    create=extend_schema(summary="Create a campaign"),
+    retrieve=extend_schema(summary="One campaign"),
+    partial_update=extend_schema(summary="Edit a campaign"),
+    destroy=extend_schema(summary="Delete a campaign and its cost entries"),
+)
+class CampaignViewSet(viewsets.ModelViewSet):
+    serializer_class = CampaignSerializer
+    filterset_class = CampaignFilter
+    permission_classes = [HasRole.of(write=(MARKETING, MANAGER))]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    queryset = Campaign.objects.all()
+
+    def get_queryset(self):
+        return with_spend(Campaign.objects.all())
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        owner = data.pop("owner", self.request.user)
+        campaign = services.create_campaign(owner=owner, **data)
+        serializer.instance = self.get_queryset().get(pk=campaign.pk)
+
+    def perform_update(self, serializer):
+        campaign = services.update_campaign(serializer.instance, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=campaign.pk)
+
+    @extend_schema(summary="A campaign's cost entries", responses=CostEntrySerializer(many=True))
+    @action(
+        detail=True, methods=["get"], filterset_class=None, serializer_class=CostEntrySerializer
+    )
+    def costs(self, request, pk=None):
+        campaign = self.get_object()
+        page = self.paginate_queryset(CostEntry.objects.filter(campaign=campaign))
+        return self.get_paginated_response(CostEntrySerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Add a cost entry",
+        request=CostEntrySerializer,
+        responses={201: CostEntrySerializer},
+    )
+    @costs.mapping.post
+    def add_cost(self, request, pk=None):
+        campaign = self.get_object()
+        serializer = CostEntrySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry = services.add_cost(campaign, by=request.user, **serializer.validated_data)
+        return Response(CostEntrySerializer(entry).data, status=status.HTTP_201_CREATED)

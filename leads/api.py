@@ -1,0 +1,284 @@
+"""REST API for leads and touchpoints (``/api/v1/leads/``, ``/api/v1/touchpoints/``).
+
+Every write calls a service: capture (``leads.services.capture_lead``) upserts by
+normalised email, profile edits go through ``update_lead``, stage changes through
+``handoffs.services.move_lead`` (which checks the caller's role), touchpoints through
+``record_touchpoint``.
+"""
+
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.response import Response
+
+from alignment.api import error_responses
+from alignment.roles import ALL_ROLES, MANAGER, MARKETING, HasRole
+from campaigns.models import Campaign
+from handoffs.queries import lead_timeline
+from handoffs.services import STAGE_ROLES, move_lead
+from leads import services
+from leads.filters import LeadFilter, TouchpointFilter
+from leads.models import Lead, Stage, Touchpoint, TouchpointKind
+
+#: The stages a person may move a lead to (the rest are reached by scoring or a claim).
+TARGET_STAGES = [(stage, Stage(stage).label) for stage in STAGE_ROLES]
+
+LEAD_FIELDS = [
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "job_title",
+    "phone",
+    "country",
+    "company_size",
+    "industry",
+    "consent",
+    "campaign",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "stage",
+    "score",
+    "owner",
+    "created_at",
+    "updated_at",
+]
+EDITABLE_FIELDS = [*services.PROFILE_FIELDS, "consent", *services.UTM_FIELDS]
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Lead
+        fields = LEAD_FIELDS
+        read_only_fields = LEAD_FIELDS
+
+
+class ScoreLineSerializer(serializers.Serializer):
+    """One line of a score's explanation: the rule and the points it gave."""
+
+    rule = serializers.CharField()
+    kind = serializers.CharField(help_text="fit or engagement")
+    points = serializers.IntegerField()
+    count = serializers.IntegerField(
+        required=False, help_text="Engagement rules: how many touchpoints matched."
+    )
+
+
+class LeadDetailSerializer(LeadSerializer):
+    score_breakdown = ScoreLineSerializer(many=True, read_only=True)
+
+    class Meta(LeadSerializer.Meta):
+        fields = [*LEAD_FIELDS, "fit_score", "engagement_score", "score_breakdown"]
+        read_only_fields = fields
+
+
+class LeadCaptureSerializer(serializers.ModelSerializer):
+    """Input of ``POST leads/``: a lead's data plus the touchpoint the capture records."""
+
+    touchpoint_kind = serializers.ChoiceField(
+        choices=TouchpointKind.choices,
+        default=TouchpointKind.API,
+        help_text="The touchpoint this capture records.",
+    )
+
+    class Meta:
+        model = Lead
+        fields = ["email", *EDITABLE_FIELDS, "campaign", "touchpoint_kind"]
+        # Capture upserts by email, so an address already known is not an error.
+        extra_kwargs = {"email": {"validators": []}}
+
+    def validate_email(self, value: str) -> str:
+        return services.normalise_email(value)
+
+
+class LeadUpdateSerializer(serializers.ModelSerializer):
+    """Input of ``PATCH leads/{id}/``: profile, consent and UTM fields."""
+
+    class Meta:
+        model = Lead
+        fields = EDITABLE_FIELDS
+
+
+class StageChangeSerializer(serializers.Serializer):
+    """Input of ``POST leads/{id}/stage/``."""
+
+    stage = serializers.ChoiceField(choices=TARGET_STAGES)
+    reason = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        help_text="Required for lost, recycled and disqualified.",
+    )
+    amount = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        allow_null=True,
+        help_text="The deal value; required for won.",
+    )
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.CharField(help_text="touchpoint, stage_change, handoff or activity")
+    title = serializers.CharField()
+    detail = serializers.CharField()
+    actor = serializers.CharField()
+    data = serializers.DictField()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List leads"),
+    retrieve=extend_schema(summary="One lead, with its score explained"),
+)
+class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = Lead.objects.all()
+    filterset_class = LeadFilter
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    ordering_fields = ["created_at", "updated_at", "score"]
+    permission_classes = [HasRole.of(write=(MARKETING, MANAGER))]
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return LeadSerializer
+        return LeadDetailSerializer
+
+    @extend_schema(
+        summary="Capture a lead (upsert by normalised email)",
+        request=LeadCaptureSerializer,
+        responses={
+            201: OpenApiResponse(LeadDetailSerializer, description="A new lead."),
+            200: OpenApiResponse(LeadDetailSerializer, description="An existing lead, updated."),
+        },
+    )
+    def create(self, request):
+        data = LeadCaptureSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.capture_lead(**data.validated_data)
+        return Response(
+            LeadDetailSerializer(result.lead).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        summary="Edit a lead's profile",
+        request=LeadUpdateSerializer,
+        responses=LeadDetailSerializer,
+    )
+    def partial_update(self, request, pk=None):
+        lead = self.get_object()
+        data = LeadUpdateSerializer(lead, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        lead = services.update_lead(lead, **data.validated_data)
+        return Response(LeadDetailSerializer(lead).data)
+
+    @extend_schema(
+        summary="Move a lead to another stage",
+        request=StageChangeSerializer,
+        responses={200: LeadDetailSerializer, **error_responses(400, 403, 409)},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[HasRole.of(write=ALL_ROLES)])
+    def stage(self, request, pk=None):
+        # Which role may move a lead where is the service's rule; it raises NotAllowed.
+        lead = self.get_object()
+        data = StageChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        move_lead(
+            lead,
+            to_stage=data.validated_data["stage"],
+            by=request.user,
+            reason=data.validated_data.get("reason", ""),
+            amount=data.validated_data.get("amount"),
+        )
+        lead.refresh_from_db()
+        return Response(LeadDetailSerializer(lead).data)
+
+    @extend_schema(
+        summary="Everything that happened to a lead, newest first",
+        responses=TimelineEntrySerializer(many=True),
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def timeline(self, request, pk=None):
+        lead = self.get_object()
+        return Response([entry.as_dict() for entry in lead_timeline(lead)])
+
+
+class TouchpointSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Touchpoint
+        fields = ["id", "lead", "campaign", "kind", "occurred_at", "url", "created_at"]
+        read_only_fields = fields
+
+
+class TouchpointCreateSerializer(serializers.Serializer):
+    """Input of ``POST touchpoints/``: the lead by id or email, the campaign by id or code."""
+
+    lead = serializers.PrimaryKeyRelatedField(queryset=Lead.objects.all(), required=False)
+    email = serializers.CharField(
+        max_length=254, required=False, help_text="A known lead's email, instead of `lead`."
+    )
+    campaign = serializers.PrimaryKeyRelatedField(
+        queryset=Campaign.objects.all(), required=False, allow_null=True
+    )
+    utm_campaign = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="A campaign's UTM code, instead of `campaign`; an unknown code is ignored.",
+    )
+    kind = serializers.ChoiceField(choices=TouchpointKind.choices)
+    occurred_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
+    url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+
+    def validate_email(self, value: str) -> str:
+        return services.normalise_email(value)
+
+    def validate(self, attrs):
+        lead, email = attrs.get("lead"), attrs.pop("email", "")
+        if lead is None and not email:
+            raise serializers.ValidationError({"lead": ["Give the lead's id or its email."]})
+        if lead is not None and email and lead.email != email:
+            raise serializers.ValidationError({"email": ["This is not that lead's email."]})
+        if lead is None:
+            lead = Lead.objects.filter(email=email).first()
+            if lead is None:
+                raise serializers.ValidationError(
+                    {"email": ["No lead has this email; capture it with POST leads/ first."]}
+                )
+            attrs["lead"] = lead
+        return attrs
+
+
+@extend_schema_view(list=extend_schema(summary="List touchpoints, newest first"))
+class TouchpointViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    queryset = Touchpoint.objects.order_by("-occurred_at", "-id")
+    serializer_class = TouchpointSerializer
+    filterset_class = TouchpointFilter
+    permission_classes = [HasRole.of(write=(MARKETING, MANAGER))]
+
+    @extend_schema(
+        summary="Record a touchpoint of a known lead",
+        request=TouchpointCreateSerializer,
+        responses={201: TouchpointSerializer},
+    )
+    def create(self, request):
+        data = TouchpointCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        campaign = services.resolve_campaign(
+            campaign=values.get("campaign"), utm_campaign=values.get("utm_campaign", "")
+        )
+        touchpoint = services.record_touchpoint(
+            values["lead"],
+            kind=values["kind"],
+            campaign=campaign,
+            occurred_at=values.get("occurred_at"),
+            url=values.get("url", ""),
+        )
+        return Response(TouchpointSerializer(touchpoint).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,77 @@
+"""API: authentication, the role wall, and the published schema."""
+
+import pytest
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+GET_ENDPOINTS = [
+    "/api/v1/campaigns/",
+    "/api/v1/leads/",
+    "/api/v1/touchpoints/",
+    "/api/v1/handoffs/",
+    "/api/v1/activities/",
+    "/api/v1/kpis/summary/",
+    "/api/v1/agreement/",
+]
+
+
+def test_a_token_authenticates_a_caller(api, marketer):
+    token = Token.objects.create(user=marketer)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    assert api.get("/api/v1/leads/").status_code == 200
+
+
+def test_a_bad_token_answers_401(api, marketer):
+    api.credentials(HTTP_AUTHORIZATION="Token not-a-real-key")
+
+    response = api.get("/api/v1/leads/")
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_a_browser_session_authenticates_a_caller(client, marketer):
+    client.force_login(marketer)
+
+    assert client.get("/api/v1/leads/").status_code == 200
+
+
+def test_a_session_write_needs_the_csrf_token(marketer):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(marketer)
+
+    response = client.post("/api/v1/leads/", {"email": "a@b.io"}, format="json")
+
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("url", GET_ENDPOINTS)
+def test_anonymous_callers_get_401_everywhere(api, db, url):
+    assert api.get(url).status_code == 401
+
+
+@pytest.mark.parametrize("url", GET_ENDPOINTS)
+def test_a_user_without_a_role_gets_403_everywhere(api_as, outsider, url):
+    assert api_as(outsider).get(url).status_code == 403
+
+
+@pytest.mark.parametrize("url", GET_ENDPOINTS)
+def test_a_superuser_reads_everything(api_as, admin_user, url):
+    assert api_as(admin_user).get(url).status_code == 200
+
+
+def test_the_schema_generates_without_warnings(db, tmp_path):
+    schema = tmp_path / "schema.yml"
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(schema))
+
+    text = schema.read_text()
+    assert "/api/v1/leads/{id}/stage/:" in text
+    assert "RejectionReasonEnum" in text
+
+
+def test_the_schema_and_docs_are_served(client, db):
+    assert client.get("/api/v1/schema/").status_code == 200
+    assert client.get("/api/docs/").status_code == 200
