@@ -77,16 +77,21 @@ def claim(request, pk: int):
     return redirect("handoffs:queue")
 
 
+def _reject_invalid(request, handoff: Handoff, form: RejectForm):
+    """Show the reject form again with its errors: in its row (htmx) or in the queue page."""
+    if wants_fragment(request):
+        return _row(request, handoff, status=422, reject_form=form, reject_for=handoff.pk)
+    context = _queue_context(request, reject_form=form, reject_for=handoff.pk)
+    return render(request, "handoffs/queue.html", context, status=400)
+
+
 @require_POST
 @role_required(*SELLERS)
 def reject(request, pk: int):
     handoff = get_object_or_404(handoff_list(), pk=pk)
     form = RejectForm(request.POST)
     if not form.is_valid():
-        if wants_fragment(request):
-            return _row(request, handoff, status=422, reject_form=form, reject_for=handoff.pk)
-        context = _queue_context(request, reject_form=form, reject_for=handoff.pk)
-        return render(request, "handoffs/queue.html", context, status=400)
+        return _reject_invalid(request, handoff, form)
     try:
         services.reject_handoff(
             handoff,
@@ -94,6 +99,9 @@ def reject(request, pk: int):
             reason=form.cleaned_data["reason"],
             note=form.cleaned_data["note"],
         )
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return _reject_invalid(request, handoff, form)
     except (services.NotAllowed, services.HandoffClosed) as error:
         messages.error(request, str(error))
         if wants_fragment(request):
@@ -157,6 +165,9 @@ def log_activity(request, lead_pk: int):
             services.log_activity(lead, rep=request.user, **form.cleaned_data)
         except services.NotAllowed as error:
             raise PermissionDenied(str(error)) from error
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return render_lead_detail(request, lead, activity_form=form, status=400)
         kind = Activity.Kind(form.cleaned_data["kind"]).label.lower()
         messages.success(request, f"Logged a {kind} with {lead}.")
         return redirect_back(request, reverse("leads:detail", args=[lead.pk]))
