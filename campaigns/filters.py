@@ -3,13 +3,14 @@
 import django_filters
 from django.db.models import Q
 
+from alignment.filters import IdFilter
 from campaigns.models import Campaign, Channel
 
 
 class CampaignFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Campaign.Status.choices)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
-    owner = django_filters.NumberFilter(field_name="owner_id")
+    owner = IdFilter(field_name="owner_id")
     starts_after = django_filters.DateFilter(field_name="starts_on", lookup_expr="gte")
     ends_before = django_filters.DateFilter(field_name="ends_on", lookup_expr="lte")
     search = django_filters.CharFilter(method="filter_search", label="Search")

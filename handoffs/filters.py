@@ -4,14 +4,15 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
+from alignment.filters import IdFilter
 from handoffs.models import Activity, Handoff
 
 
 class HandoffFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Handoff.Status.choices)
-    assigned_to = django_filters.NumberFilter(method="filter_assigned_to")
+    assigned_to = IdFilter(method="filter_assigned_to")
     overdue = django_filters.BooleanFilter(method="filter_overdue")
-    campaign = django_filters.NumberFilter(field_name="lead__campaign_id")
+    campaign = IdFilter(field_name="lead__campaign_id")
 
     class Meta:
         model = Handoff
@@ -33,8 +34,8 @@ class HandoffFilter(django_filters.FilterSet):
 
 
 class ActivityFilter(django_filters.FilterSet):
-    lead = django_filters.NumberFilter(field_name="lead_id")
-    rep = django_filters.NumberFilter(field_name="rep_id")
+    lead = IdFilter(field_name="lead_id")
+    rep = IdFilter(field_name="rep_id")
     kind = django_filters.ChoiceFilter(choices=Activity.Kind.choices)
     occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
 

@@ -6,6 +6,7 @@ normalised email, profile edits go through ``update_lead``, stage changes throug
 ``record_touchpoint``.
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -50,6 +51,14 @@ LEAD_FIELDS = [
 EDITABLE_FIELDS = [*services.PROFILE_FIELDS, "consent", *services.UTM_FIELDS]
 
 
+def normalised_email(value: str) -> str:
+    """The address as leads are stored, or the service's messages as this field's errors."""
+    try:
+        return services.normalise_email(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from exc
+
+
 class LeadSerializer(serializers.ModelSerializer):
     class Meta:
         model = Lead
@@ -92,7 +101,7 @@ class LeadCaptureSerializer(serializers.ModelSerializer):
         extra_kwargs = {"email": {"validators": []}}
 
     def validate_email(self, value: str) -> str:
-        return services.normalise_email(value)
+        return normalised_email(value)
 
 
 class LeadUpdateSerializer(serializers.ModelSerializer):
@@ -237,7 +246,7 @@ class TouchpointCreateSerializer(serializers.Serializer):
     url = serializers.URLField(max_length=500, required=False, allow_blank=True)
 
     def validate_email(self, value: str) -> str:
-        return services.normalise_email(value)
+        return normalised_email(value)
 
     def validate(self, attrs):
         lead, email = attrs.get("lead"), attrs.pop("email", "")

@@ -3,13 +3,14 @@
 import django_filters
 from django.db.models import Q
 
+from alignment.filters import IdFilter
 from leads.models import Lead, Stage
 
 
 class LeadFilter(django_filters.FilterSet):
     stage = django_filters.ChoiceFilter(choices=Stage.choices)
-    campaign = django_filters.NumberFilter(field_name="campaign_id")
-    owner = django_filters.NumberFilter(field_name="owner_id")
+    campaign = IdFilter(field_name="campaign_id")
+    owner = IdFilter(field_name="owner_id")
     score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
     score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
@@ -42,8 +43,8 @@ class LeadFilter(django_filters.FilterSet):
 
 
 class TouchpointFilter(django_filters.FilterSet):
-    lead = django_filters.NumberFilter(field_name="lead_id")
-    campaign = django_filters.NumberFilter(field_name="campaign_id")
+    lead = IdFilter(field_name="lead_id")
+    campaign = IdFilter(field_name="campaign_id")
     kind = django_filters.CharFilter()
     occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
