@@ -148,7 +148,7 @@ def open_handoff(lead: Lead, *, note: str = "", now: datetime | None = None) -> 
         )
         message = {
             "kind": "handoff.opened",
-            "title": f"New MQL: {lead} ({lead.company or lead.email})",
+            "title": f"New MQL: {lead}" + (f" ({lead.company})" if lead.company else ""),
             "body": f"Score {lead.score}. Claim it within {agreement.claim_sla_minutes} minutes.",
             "url": reverse("handoffs:queue"),
         }
