@@ -74,7 +74,7 @@ def claim(request, pk: int):
     messages.success(request, f"Claimed {handoff.lead}. First contact is due next.")
     if wants_fragment(request):
         return _row(request, handoff_list().get(pk=pk))
-    return redirect("handoffs:queue")
+    return redirect_back(request, reverse("handoffs:queue"))
 
 
 def _reject_invalid(request, handoff: Handoff, form: RejectForm):

@@ -133,6 +133,9 @@ def render_lead_detail(
         "stage_errors": stage_errors,
         "activity_form": activity_form or (ActivityForm() if can_log else None),
         "can_log_activity": can_log,
+        "can_claim": handoff is not None
+        and handoff.status == Handoff.Status.OPEN
+        and has_role(request.user, SALES, MANAGER),
     }
     return render(request, "leads/detail.html", context, status=status)
 

@@ -53,15 +53,28 @@ def shots():
 
 
 @pytest.fixture
-def open_as(browser, live_server):
-    """A new browser window logged in through the login form as ``username``."""
+def new_page(browser):
+    """A page in a fresh browser window (its own cookies), closed after the test."""
     contexts = []
 
-    def login(username: str, *, width: int = 1280, height: int = 860):
+    def make(*, width: int = 1280, height: int = 860):
         context = browser.new_context(viewport={"width": width, "height": height})
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def open_as(new_page, live_server):
+    """A new browser window logged in through the login form as ``username``."""
+
+    def login(username: str, **size):
+        page = new_page(**size)
         page.goto(f"{live_server.url}/accounts/login/")
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill("pass-word-123")
@@ -69,6 +82,4 @@ def open_as(browser, live_server):
         page.wait_for_load_state()
         return page
 
-    yield login
-    for context in contexts:
-        context.close()
+    return login

@@ -70,9 +70,13 @@ def populate(*, marketer, other_rep, manager):
 
 
 def test_a_marketer_plans_a_campaign_and_a_rep_claims_its_lead(
-    open_as, live_server, shots, marketer, rep, other_rep, manager
+    open_as, new_page, live_server, shots, marketer, rep, other_rep, manager
 ):
     populate(marketer=marketer, other_rep=other_rep, manager=manager)
+    if shots:
+        page = new_page()
+        page.goto(f"{live_server.url}/accounts/login/")
+        shots.take(page, "anyone-1-login")
 
     # The marketer lands on the campaign list and creates a campaign through the form.
     page = open_as("mia")
@@ -142,6 +146,8 @@ def test_a_marketer_plans_a_campaign_and_a_rep_claims_its_lead(
         shots.take(page, "rep-4-lead-detail")
         page.goto(f"{live_server.url}/notifications/")
         shots.take(page, "rep-5-notifications")
+        page.goto(f"{live_server.url}/campaigns/new/")
+        shots.take(page, "rep-7-not-for-this-role")
         phone = open_as("sam", width=390, height=844)
         phone.goto(f"{live_server.url}/handoffs/mine/")
         shots.take(phone, "rep-6-my-leads-phone")

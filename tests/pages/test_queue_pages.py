@@ -155,3 +155,15 @@ def test_the_queue_query_count_does_not_grow_with_rows(
 
     assert len(response.context["page"].object_list) == 25
     assert Handoff.objects.filter(status="open").count() == 30
+
+
+def test_a_rep_claims_from_the_lead_page_and_returns_to_it(client_as, rep, handoff):
+    lead_url = reverse("leads:detail", args=[handoff.lead_id])
+    browser = client_as(rep)
+    assert "Claim this lead" in browser.get(lead_url).content.decode()
+
+    response = browser.post(reverse("handoffs:claim", args=[handoff.pk]), {"next": lead_url})
+
+    handoff.refresh_from_db()
+    assert response["Location"] == lead_url
+    assert handoff.claimed_by == rep
