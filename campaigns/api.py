@@ -81,10 +81,7 @@ class CampaignViewSet(viewsets.ModelViewSet):
     filterset_class = CampaignFilter
     permission_classes = [HasRole.of(write=(MARKETING, MANAGER))]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    queryset = Campaign.objects.all()
-
-    def get_queryset(self):
-        return with_spend(Campaign.objects.all())
+    queryset = with_spend()
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

@@ -8,8 +8,12 @@ from tests.factories import CampaignFactory, LeadFactory
 
 
 @pytest.fixture
-def persona(request):
-    """Look a persona fixture up by name, for tests parametrized over roles."""
+def persona(request, db):
+    """Look a persona fixture up by name, for tests parametrized over roles.
+
+    It asks for ``db`` itself: pytest-django orders tests and sets up reference data by the
+    fixtures a test declares, and personas looked up by name are not declared.
+    """
     return lambda name: request.getfixturevalue(name)
 
 
