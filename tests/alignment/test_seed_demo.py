@@ -88,7 +88,7 @@ def test_every_mql_opened_a_handoff(seeded):
     assert StageChange.objects.filter(to_stage=Stage.MQL).count() == Handoff.objects.count()
 
 
-@pytest.mark.parametrize("status", [Handoff.Status.OPEN, Handoff.Status.CLAIMED, "rejected"])
+@pytest.mark.parametrize("status", Handoff.Status.values)
 def test_it_leaves_handoffs_in_each_status(seeded, status):
     assert Handoff.objects.filter(status=status).exists()
 

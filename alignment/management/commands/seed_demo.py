@@ -565,7 +565,7 @@ class Simulation:
             reason = "Consultancy evaluating tools for a client; not a buyer."
             self.at(later, self.move, lead_id, rep, Stage.DISQUALIFIED, reason)
         elif fate == "lost":
-            self.at(later, self.move, lead_id, rep, Stage.LOST, rng.choice(LOST_REASONS))
+            self.at(later, self.lose, lead_id, rep, rng)
         elif fate == "sql":
             self.at(later, self.activity, lead_id, rep, *WORKING[0])
             self.at(later + timedelta(hours=1), self.qualify, lead_id, rep, rng)
@@ -585,13 +585,22 @@ class Simulation:
         if outcome == "won":
             self.at(close, self.win, lead_id, rep, rng)
         elif outcome == "lost":
-            self.at(close, self.move, lead_id, rep, Stage.LOST, rng.choice(LOST_REASONS))
+            self.at(close, self.lose, lead_id, rep, rng)
 
     def win(self, when: datetime, lead_id: int, rep, rng: random.Random) -> None:
         size = Lead.objects.values_list("company_size", flat=True).get(pk=lead_id) or 50
         low, high = (6, 18) if size <= 200 else (15, 48) if size <= 1000 else (40, 120)
         amount = Decimal(rng.randint(low * 2, high * 2) * 500)  # annual value, in 500s
         self.move(when, lead_id, rep, Stage.WON, "Signed an annual plan.", amount)
+
+    def lose(self, when: datetime, lead_id: int, rep, rng: random.Random) -> None:
+        """Lost; half go back to marketing for nurture a few days later."""
+        if self.move(when, lead_id, rep, Stage.LOST, rng.choice(LOST_REASONS)) and (
+            rng.random() < 0.5
+        ):
+            later = self.working(when + timedelta(days=rng.randint(2, 6)), rng)
+            reason = "Lost for now; back to marketing for nurture."
+            self.at(later, self.move, lead_id, rep, Stage.RECYCLED, reason)
 
     def activity(self, when: datetime, lead_id: int, rep, kind: str, outcome: str, note: str):
         lead = Lead.objects.get(pk=lead_id)
