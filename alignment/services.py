@@ -81,8 +81,11 @@ def deliver_notification(notification_id: int) -> bool:
     """
     try:
         with transaction.atomic():
+            # ``of=("self",)``: lock the notification only. Locking the joined user row
+            # too would make a second worker skip every other notification to the same
+            # person while this email is on its way, and block writes to that user.
             notification = (
-                Notification.objects.select_for_update(skip_locked=True)
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("recipient")
                 .filter(pk=notification_id, status=Notification.Status.PENDING)
                 .first()

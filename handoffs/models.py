@@ -51,11 +51,13 @@ class Handoff(models.Model):
         help_text="Empty: the team queue.",
     )
     routing_reason = models.CharField(max_length=300, blank=True)
+    # PROTECT, not SET_NULL: a claimed handoff must name its claimer (a constraint says
+    # so), so a rep who claimed leads is deactivated rather than deleted.
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="claimed_handoffs",
     )
     created_at = models.DateTimeField()

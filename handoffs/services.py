@@ -332,6 +332,31 @@ STAGE_ROLES: dict[str, tuple[str, ...]] = {
     Stage.LOST: (SALES, MANAGER),
     Stage.RECYCLED: (SALES, MANAGER),
 }
+#: Stages in which sales is responsible for the lead (the agreement's RACI): marketing
+#: no longer moves it.
+SALES_STAGES = (Stage.SAL, Stage.SQL, Stage.WON, Stage.LOST)
+
+
+def move_refusal(lead: Lead, *, to_stage: str, by) -> str | None:
+    """Why ``by`` may not move ``lead`` to ``to_stage`` by hand, or None if they may.
+
+    Role and ownership only; whether the stage table allows the move is
+    ``lifecycle.can_advance``. Pages use this to show only the buttons that will work.
+    """
+    allowed = STAGE_ROLES.get(to_stage)
+    if allowed is None or not has_role(by, *allowed):
+        return f"Your role cannot move a lead to {stage_label(to_stage)}."
+    if has_role(by, MANAGER):
+        return None
+    if has_role(by, MARKETING) and not has_role(by, SALES):
+        if lead.stage in SALES_STAGES:
+            return "Sales owns this lead now."
+        return None
+    if lead.owner_id not in (None, by.pk):
+        return "This lead belongs to another rep."
+    if lead.owner_id is None and to_stage != Stage.DISQUALIFIED:
+        return "Claim the lead before you work it."
+    return None
 
 
 def move_lead(
@@ -344,14 +369,9 @@ def move_lead(
     at: datetime | None = None,
 ) -> StageChange:
     """A person changes a lead's stage: role and ownership checked, then ``advance``."""
-    allowed = STAGE_ROLES.get(to_stage)
-    if allowed is None or not has_role(by, *allowed):
-        raise NotAllowed(f"Your role cannot move a lead to {stage_label(to_stage)}.")
-    sales_only = not has_role(by, MANAGER, MARKETING)
-    if sales_only and lead.owner_id not in (None, by.pk):
-        raise NotAllowed("This lead belongs to another rep.")
-    if sales_only and lead.owner_id is None and to_stage != Stage.DISQUALIFIED:
-        raise NotAllowed("Claim the lead before you work it.")
+    refusal = move_refusal(lead, to_stage=to_stage, by=by)
+    if refusal:
+        raise NotAllowed(refusal)
     return lead_services.change_stage(
         lead, to_stage=to_stage, by=by, reason=reason, amount=amount, at=at
     )

@@ -42,6 +42,7 @@ PROFILE_FIELDS = (
 )
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign")
 EMAIL_MAX_LENGTH = Lead._meta.get_field("email").max_length
+URL_MAX_LENGTH = Touchpoint._meta.get_field("url").max_length
 
 
 def normalise_email(raw: str) -> str:
@@ -57,17 +58,31 @@ def normalise_email(raw: str) -> str:
     return email
 
 
-def _clean_values(fields: dict[str, Any]) -> dict[str, Any]:
-    """Trimmed profile and UTM values; empty ones dropped so they never blank a field."""
-    values = {}
+def _clean_field(key: str, value: Any) -> Any:
+    """One profile value as the lead stores it: trimmed, country upper-case, validated."""
+    if isinstance(value, str):
+        value = value.strip()
+        if key == "country":
+            value = value.upper()
+    return Lead._meta.get_field(key).clean(value, None)
+
+
+def _clean_values(fields: dict[str, Any], *, keep_empty: bool = False) -> dict[str, Any]:
+    """Validated values, with field keys on any error, so every door gets the same checks
+    (lengths, numbers) and bad input never reaches the database. Without ``keep_empty``,
+    empty values are dropped: a capture never blanks a field.
+    """
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
     for key, value in fields.items():
-        if isinstance(value, str):
-            value = value.strip()
-        if value in (None, ""):
+        if not keep_empty and (value is None or (isinstance(value, str) and not value.strip())):
             continue
-        values[key] = value
-    if "country" in values:
-        values["country"] = str(values["country"]).upper()[:2]
+        try:
+            values[key] = _clean_field(key, value)
+        except ValidationError as exc:
+            errors[key] = exc.messages
+    if errors:
+        raise ValidationError(errors)
     return values
 
 
@@ -169,6 +184,9 @@ def record_touchpoint(
 ) -> Touchpoint:
     """Add a touchpoint and mark the lead's score stale; rescoring runs after commit."""
     _check_touchpoint_kind(kind)
+    url = (url or "").strip()
+    if len(url) > URL_MAX_LENGTH:
+        raise ValidationError({"url": [f"At most {URL_MAX_LENGTH} characters."]})
     with transaction.atomic():
         touchpoint = Touchpoint.objects.create(
             lead=lead,
@@ -189,8 +207,7 @@ def update_lead(lead: Lead, **fields: Any) -> Lead:
     for key in fields:
         if key not in PROFILE_FIELDS and key not in (*UTM_FIELDS, "consent"):
             raise TypeError(f"update_lead cannot set {key!r}")
-    if isinstance(fields.get("country"), str):
-        fields["country"] = fields["country"].strip().upper()[:2]
+    fields = _clean_values(fields, keep_empty=True)
     for key, value in fields.items():
         setattr(lead, key, value)
     changed = [*fields, "scored_at", "updated_at"]

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db.models import ProtectedError
 
 from alignment.models import Event
 from handoffs.models import Handoff
@@ -101,3 +102,10 @@ def test_a_claim_on_a_lead_no_longer_an_mql_changes_nothing(handoff, rep):
     stored = Handoff.objects.get(pk=handoff.pk)
     assert (stored.status, stored.claimed_by) == (Handoff.Status.OPEN, None)
     assert Lead.objects.get(pk=handoff.lead_id).owner is None
+
+
+def test_a_rep_who_claimed_a_lead_cannot_be_deleted(claimed_handoff, rep):
+    # The claim is history the KPIs read; deactivate the rep instead.
+    with pytest.raises(ProtectedError):
+        rep.delete()
+    assert Handoff.objects.get(pk=claimed_handoff.pk).claimed_by == rep

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from handoffs.models import Handoff
-from handoffs.services import NotAllowed, claim_handoff, move_lead
+from handoffs.services import NotAllowed, claim_handoff, move_lead, move_refusal
 from leads import lifecycle
 from leads.models import Lead, Stage, StageChange
 from tests.factories import LeadFactory
@@ -143,3 +143,20 @@ def test_a_returned_lead_can_be_claimed_by_another_rep(claimed_handoff, rep, oth
     move_lead(lead, to_stage=Stage.MQL, by=marketer, reason="Ready now.")
     claim_handoff(Handoff.objects.get(lead=lead, status="open"), rep=other_rep)
     assert Lead.objects.get(pk=lead.pk).owner == other_rep
+
+
+@pytest.mark.parametrize("stage", [Stage.SAL, Stage.SQL])
+def test_marketing_cannot_disqualify_a_lead_sales_is_working(db, marketer, rep, stage):
+    lead = LeadFactory(stage=stage, owner=rep)
+    with pytest.raises(NotAllowed, match="Sales owns"):
+        move_lead(lead, to_stage=Stage.DISQUALIFIED, by=marketer, reason="Looks like spam.")
+    assert stage_of(lead) == stage
+
+
+def test_move_refusal_says_nothing_when_the_move_is_allowed(claimed_handoff, rep):
+    assert move_refusal(claimed_handoff.lead, to_stage=Stage.SQL, by=rep) is None
+
+
+def test_move_refusal_says_why_a_move_is_refused(claimed_handoff, other_rep):
+    refusal = move_refusal(claimed_handoff.lead, to_stage=Stage.SQL, by=other_rep)
+    assert refusal == "This lead belongs to another rep."

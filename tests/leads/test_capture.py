@@ -188,3 +188,30 @@ def test_a_repeat_capture_records_no_second_captured_event(db):
     capture_lead(email="ana@acme.com")
     capture_lead(email="ana@acme.com")
     assert Event.objects.filter(name="lead.captured").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"company": "x" * 201}, "company"),
+        ({"company_size": "many"}, "company_size"),
+        ({"company_size": -3}, "company_size"),
+        ({"country": "Germany"}, "country"),
+    ],
+)
+def test_a_value_the_lead_cannot_hold_is_a_field_error(db, fields, field):
+    with pytest.raises(ValidationError) as caught:
+        capture_lead(email="ana@acme.com", **fields)
+    assert field in caught.value.message_dict
+    assert not Lead.objects.exists()
+
+
+def test_a_number_given_as_text_is_stored_as_a_number(db):
+    capture_lead(email="ana@acme.com", company_size=" 250 ")
+    assert Lead.objects.get().company_size == 250
+
+
+def test_a_touchpoint_url_longer_than_the_column_is_a_field_error(db):
+    with pytest.raises(ValidationError) as caught:
+        capture_lead(email="ana@acme.com", url="https://acme.com/" + "a" * 500)
+    assert "url" in caught.value.message_dict
