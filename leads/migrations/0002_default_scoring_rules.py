@@ -3,9 +3,11 @@
 from django.db import migrations
 
 FIT_RULES = [
-    ("Senior title (VP, Head, Director, Chief)", "job_title", "contains",
-     "vp|vice president|head|director|chief|ceo|cto|cmo|cfo|founder", 20),
-    ("Manager title", "job_title", "contains", "manager|lead", 10),
+    # Whole words: a substring test gives a "Contractor" or a "Doctor" (both contain
+    # "cto") a senior title.
+    ("Senior title (VP, Head, Director, Chief)", "job_title", "matches",
+     r"\b(vp|vice[ -]president|head|director|chief|ceo|cto|cmo|cfo|founder)\b", 20),
+    ("Manager title", "job_title", "matches", r"\b(manager|lead)\b", 10),
     ("Company of 51–200 people", "company_size", "between", "51-200", 10),
     ("Company of 201–1000 people", "company_size", "between", "201-1000", 15),
     ("Company of over 1000 people", "company_size", "between", "1001-", 10),

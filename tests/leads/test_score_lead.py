@@ -170,3 +170,23 @@ def test_the_cool_off_comes_from_the_agreement_in_force(db):
     TouchpointFactory(lead=lead, kind="demo_requested", occurred_at=NOW)
     score_lead(lead.pk, now=NOW)
     assert Lead.objects.get(pk=lead.pk).stage == Stage.MQL
+
+
+@pytest.mark.parametrize(
+    ("title", "fit"),
+    [
+        ("VP Marketing", 20),
+        ("Vice-President, Sales", 20),
+        ("Head of Growth", 20),
+        ("Co-founder & CTO", 20),
+        ("Marketing Manager", 10),
+        ("Team Lead", 10),
+        ("Contractor", 0),
+        ("Doctor", 0),
+        ("Headhunter", 0),
+    ],
+)
+def test_the_default_title_rules_match_whole_words(db, title, fit):
+    lead = LeadFactory(job_title=title, company_size=None, country="")
+    score_lead(lead.pk, now=NOW)
+    assert Lead.objects.get(pk=lead.pk).fit_score == fit
