@@ -96,6 +96,7 @@ def build_brief(lead: Lead) -> dict:
         if phrase and phrase not in intent:
             intent.append(phrase)
     return {
+        **_when_and_budget(lead, touchpoints),
         "who": {
             "name": lead.full_name,
             "email": lead.email,
@@ -122,6 +123,22 @@ def build_brief(lead: Lead) -> dict:
             for touchpoint in touchpoints[-10:]
         ],
         "touchpoint_count": len(touchpoints),
+    }
+
+
+def _when_and_budget(lead: Lead, touchpoints: list[Touchpoint]) -> dict:
+    """When they were last active, and what hints at money to spend."""
+    signals = []
+    pricing_views = sum(1 for t in touchpoints if t.kind == TouchpointKind.PRICING_PAGE_VIEW)
+    if pricing_views:
+        signals.append(f"Viewed pricing {pricing_views} time{'s' if pricing_views > 1 else ''}")
+    if any(t.kind == TouchpointKind.DEMO_REQUESTED for t in touchpoints):
+        signals.append("Asked for a demo")
+    if lead.company_size:
+        signals.append(f"Company of {lead.company_size} people")
+    return {
+        "last_active_at": touchpoints[-1].occurred_at.isoformat() if touchpoints else None,
+        "budget_signals": signals,
     }
 
 

@@ -154,3 +154,18 @@ def test_a_recycled_lead_that_returns_gets_a_new_handoff(db, handoff, rep):
     assert list(
         Handoff.objects.filter(lead=lead).order_by("id").values_list("status", flat=True)
     ) == [Handoff.Status.REJECTED, Handoff.Status.OPEN]
+
+
+def test_the_brief_says_when_they_were_last_active_and_the_budget_signals(db):
+    handoff = open_handoff(mql_lead(), now=NOW)
+    assert handoff.brief["last_active_at"] == (NOW - timedelta(hours=1)).isoformat()
+    assert handoff.brief["budget_signals"] == [
+        "Viewed pricing 1 time",
+        "Asked for a demo",
+        "Company of 300 people",
+    ]
+
+
+def test_a_lead_without_touchpoints_has_no_last_activity(db):
+    handoff = open_handoff(LeadFactory(stage=Stage.MQL, company_size=None), now=NOW)
+    assert (handoff.brief["last_active_at"], handoff.brief["budget_signals"]) == (None, [])
