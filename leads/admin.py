@@ -5,13 +5,18 @@ A lead's stage and score are shown, never edited here: stages change only throug
 """
 
 from django.contrib import admin
+from django.db import models
 
 from alignment.admin import ReadOnlyAdmin
 from leads.models import Lead, ScoringRule, ScoringRuleSet, StageChange, Touchpoint
 
+# Links without a scheme are read as https (Django 6's default, chosen now).
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
+
 
 class TouchpointInline(admin.TabularInline):
     model = Touchpoint
+    formfield_overrides = HTTPS_URLS
     extra = 0
     fields = ("occurred_at", "kind", "campaign", "url")
     raw_id_fields = ("campaign",)
@@ -42,6 +47,7 @@ class LeadAdmin(admin.ModelAdmin):
 
 @admin.register(Touchpoint)
 class TouchpointAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ("lead", "kind", "campaign", "occurred_at")
     list_filter = ("kind", "campaign__channel")
     search_fields = ("lead__email", "campaign__name", "url")
