@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import template
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from leads.models import Stage
 
@@ -128,3 +129,9 @@ def person(user) -> str:
     if user is None:
         return EMPTY
     return user.get_full_name() or user.username
+
+
+@register.filter
+def iso_datetime(value: str | None) -> datetime | None:
+    """A datetime stored as ISO text (as in a handoff brief) back as a datetime."""
+    return parse_datetime(value) if value else None

@@ -3,6 +3,7 @@
 from django.urls import reverse
 
 from leads.models import Stage
+from leads.services import capture_lead
 from tests.factories import CampaignFactory, LeadFactory, TouchpointFactory
 from tests.pages.conftest import make_mql
 
@@ -161,3 +162,25 @@ def test_many_mqls_render_on_the_list(client_as, manager, campaign):
     response = client_as(manager).get(reverse("leads:list"), {"stage": "mql"})
 
     assert response.context["page"].paginator.count == 3
+
+
+def test_the_brief_shows_budget_signals_and_when_the_lead_was_last_active(
+    client_as, rep, campaign, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        lead = capture_lead(
+            email="kim@hooli.example",
+            first_name="Kim",
+            job_title="VP Marketing",
+            company_size=300,
+            country="us",
+            campaign=campaign,
+            touchpoint_kind="demo_requested",
+        ).lead
+
+    response = client_as(rep).get(reverse("leads:detail", args=[lead.pk]))
+
+    body = response.content.decode()
+    assert "Budget signals" in body
+    assert "Asked for a demo" in body
+    assert "before the handoff, the last " in body
