@@ -3,6 +3,10 @@
 The test captures a lead through the service; the commit queues scoring on Redis; a
 ``celery worker`` subprocess scores it, makes it an MQL, opens the handoff and delivers
 the notifications to sales. The test only watches the database.
+
+Point ``REDIS_URL`` at a Redis database of its own (CI does): a development worker
+consuming the same queue would take the test's tasks to the wrong database. Messages
+left by an interrupted run are harmless: tasks take ids and are safe to run twice.
 """
 
 import os
@@ -93,7 +97,6 @@ def worker(transactional_db, tmp_path) -> Iterator[Worker]:
                 "worker",
                 "--pool=solo",
                 "--loglevel=info",
-                "--purge",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
