@@ -66,7 +66,7 @@ def lead_timeline(lead: Lead) -> list[TimelineEntry]:
                 at=touchpoint.occurred_at,
                 kind="touchpoint",
                 title=touchpoint.get_kind_display(),
-                detail=touchpoint.campaign.name if touchpoint.campaign_id else "",
+                detail=touchpoint.campaign.name if touchpoint.campaign else "",
                 data={"touchpoint_kind": touchpoint.kind, "url": touchpoint.url},
             )
         )

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,7 +21,10 @@ from leads import services as lead_services
 from leads.lifecycle import stage_label
 from leads.models import Lead, Stage, StageChange, Touchpoint, TouchpointKind
 
-INTENT_KINDS = {
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+INTENT_KINDS: dict[str, str] = {
     TouchpointKind.DEMO_REQUESTED: "asked for a demo",
     TouchpointKind.PRICING_PAGE_VIEW: "looked at pricing",
     TouchpointKind.WEBINAR_ATTENDED: "attended a webinar",
@@ -43,7 +47,7 @@ class HandoffClosed(Exception):
 
 @dataclass(frozen=True)
 class Route:
-    rep: object | None
+    rep: "User | None"
     reason: str
 
 
@@ -112,12 +116,12 @@ def build_brief(lead: Lead) -> dict:
         "fit_score": lead.fit_score,
         "engagement_score": lead.engagement_score,
         "top_reasons": sorted(lead.score_breakdown, key=lambda row: -abs(row["points"]))[:5],
-        "first_touch_campaign": lead.campaign.name if lead.campaign_id else None,
+        "first_touch_campaign": lead.campaign.name if lead.campaign else None,
         "touchpoints": [
             {
                 "kind": touchpoint.kind,
                 "label": touchpoint.get_kind_display(),
-                "campaign": touchpoint.campaign.name if touchpoint.campaign_id else None,
+                "campaign": touchpoint.campaign.name if touchpoint.campaign else None,
                 "occurred_at": touchpoint.occurred_at.isoformat(),
             }
             for touchpoint in touchpoints[-10:]
@@ -330,7 +334,7 @@ def log_activity(
         )
         if handoff is not None and handoff.status == Handoff.Status.CLAIMED:
             Handoff.objects.filter(pk=handoff.pk, first_contact_at__isnull=True).update(
-                first_contact_at=max(occurred_at, handoff.claimed_at)
+                first_contact_at=max(occurred_at, handoff.claimed_at or occurred_at)
             )
         events.publish(
             events.ACTIVITY_LOGGED,

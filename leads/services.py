@@ -5,11 +5,12 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Field
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
@@ -41,8 +42,9 @@ PROFILE_FIELDS = (
     "industry",
 )
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign")
-EMAIL_MAX_LENGTH = Lead._meta.get_field("email").max_length
-URL_MAX_LENGTH = Touchpoint._meta.get_field("url").max_length
+# Both fields declare a max_length; the cast tells the type checker so.
+EMAIL_MAX_LENGTH = cast(int, Lead._meta.get_field("email").max_length)
+URL_MAX_LENGTH = cast(int, Touchpoint._meta.get_field("url").max_length)
 
 
 def normalise_email(raw: str) -> str:
@@ -64,7 +66,7 @@ def _clean_field(key: str, value: Any) -> Any:
         value = value.strip()
         if key == "country":
             value = value.upper()
-    return Lead._meta.get_field(key).clean(value, None)
+    return cast(Field, Lead._meta.get_field(key)).clean(value, None)
 
 
 def _clean_values(fields: dict[str, Any], *, keep_empty: bool = False) -> dict[str, Any]:
