@@ -28,6 +28,8 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from alignment.models import Event, Notification
@@ -43,7 +45,7 @@ from handoffs.services import (
     reject_handoff,
 )
 from leads.lifecycle import can_advance
-from leads.models import Lead, Stage, Touchpoint
+from leads.models import Lead, Stage, StageChange, Touchpoint
 from leads.services import capture_lead, score_lead
 
 SEED = 2024
@@ -304,27 +306,23 @@ class Simulation:
         self.queue: list[tuple[datetime, int, Callable, tuple]] = []
         self.order = itertools.count()
         self.campaigns: dict[str, Campaign] = {}
-        self.marks = (0, 0)
+        self.marks: dict[type, int] = {}
+        self.lead_ids: list[int] = []
 
     def run(self) -> None:
         self.create_campaigns()
         for person in self.people():
             self.plan_visits(person)
-        self.marks = self.last_ids()
+        self.marks = {Event: last_id(Event), Notification: last_id(Notification)}
         while self.queue:
             when, _, action, args = heapq.heappop(self.queue)
             action(when, *args)
             self.stamp(when)
+        self.stamp_leads()
 
     def at(self, when: datetime, action: Callable, *args) -> None:
         if when < self.now:
             heapq.heappush(self.queue, (when, next(self.order), action, args))
-
-    def last_ids(self) -> tuple[int, int]:
-        def last(model) -> int:
-            return model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-
-        return last(Event), last(Notification)
 
     def stamp(self, when: datetime) -> None:
         """Give the events and notifications a step wrote its simulated time.
@@ -332,22 +330,29 @@ class Simulation:
         The services stamp them with today's clock. Notifications older than an hour were
         delivered long ago (and read, after two days); newer ones stay for the worker.
         """
-        events, notifications = self.marks
-        changed = Event.objects.filter(pk__gt=events).update(created_at=when)
-        written = Notification.objects.filter(pk__gt=notifications)
+        if Event.objects.filter(pk__gt=self.marks[Event]).update(created_at=when):
+            self.marks[Event] = last_id(Event)
+        delivered = {}
         if self.now - when > timedelta(hours=1):
             read = when + timedelta(hours=1) if self.now - when > timedelta(days=2) else None
-            changed += written.update(
-                created_at=when,
-                status=Notification.Status.SENT,
-                sent_at=when,
-                attempts=1,
-                read_at=read,
-            )
-        else:
-            changed += written.update(created_at=when)
-        if changed:
-            self.marks = self.last_ids()
+            delivered = {"status": Notification.Status.SENT, "sent_at": when, "attempts": 1,
+                         "read_at": read}  # fmt: skip
+        written = Notification.objects.filter(pk__gt=self.marks[Notification])
+        if written.update(created_at=when, **delivered):
+            self.marks[Notification] = last_id(Notification)
+
+    def stamp_leads(self) -> None:
+        """Set the auto_now_add times of the new rows from the simulated ones, at the end."""
+        leads = Lead.objects.filter(pk__in=self.lead_ids)
+        Touchpoint.objects.filter(lead__in=leads).update(created_at=F("occurred_at"))
+        Activity.objects.filter(lead__in=leads).update(created_at=F("occurred_at"))
+        touches = Touchpoint.objects.filter(lead=OuterRef("pk")).values("occurred_at")
+        first_touch = Subquery(touches.order_by("occurred_at")[:1])
+        last_touch = Subquery(touches.order_by("-occurred_at")[:1])
+        last_change = StageChange.objects.filter(lead=OuterRef("pk")).order_by("-changed_at")
+        changed = Coalesce(Subquery(last_change.values("changed_at")[:1]), last_touch)
+        leads.update(created_at=first_touch, updated_at=Greatest(last_touch, changed))
+        leads.filter(consent=True).update(consent_at=F("created_at"))
 
     def day(self, offset: int) -> date:
         return self.today + timedelta(days=offset)
@@ -512,11 +517,8 @@ class Simulation:
                 **person.profile,
                 **utm,
             )
-            Touchpoint.objects.filter(pk=result.touchpoint.pk).update(created_at=at)
-            if result.created:  # created_at is auto_now_add: back-date the new row
-                Lead.objects.filter(pk=result.lead.pk).update(
-                    created_at=at, updated_at=at, consent_at=at if person.consent else None
-                )
+            if result.created:
+                self.lead_ids.append(result.lead.pk)
         before = result.lead.stage
         if before not in (Stage.NEW, Stage.RECYCLED):
             return
@@ -605,10 +607,7 @@ class Simulation:
     def activity(self, when: datetime, lead_id: int, rep, kind: str, outcome: str, note: str):
         lead = Lead.objects.get(pk=lead_id)
         if lead.owner_id == rep.pk and lead.stage in (Stage.SAL, Stage.SQL):
-            done = log_activity(
-                lead, rep=rep, kind=kind, outcome=outcome, note=note, occurred_at=when
-            )
-            Activity.objects.filter(pk=done.pk).update(created_at=when)
+            log_activity(lead, rep=rep, kind=kind, outcome=outcome, note=note, occurred_at=when)
 
     def move(self, when: datetime, lead_id: int, by, stage: str, reason: str, amount=None):
         """Move the lead if it is still the rep's and the move is still legal."""
@@ -636,6 +635,10 @@ class Simulation:
                 reason="Student, not a buyer.",
                 at=when,
             )
+
+
+def last_id(model) -> int:
+    return model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
 def ascii_slug(text: str) -> str:
