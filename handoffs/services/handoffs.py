@@ -1,24 +1,20 @@
-"""Handoffs: open with a brief, route, claim (one winner), reject, activities, SLA escalation."""
+"""A handoff's own life: open with a brief and a route, claim (one winner), reject."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from alignment import events
 from alignment.models import Event
-from alignment.roles import MANAGER, MARKETING, SALES, has_role
-from alignment.services import agreement_in_force, notify, notify_managers, notify_sales
-from handoffs.models import Activity, Handoff, RejectionReason
+from alignment.roles import MANAGER, SALES, has_role
+from alignment.services import agreement_in_force, notify, notify_sales
+from handoffs.models import Handoff, RejectionReason
 from leads import lifecycle
-from leads import services as lead_services
-from leads.lifecycle import stage_label
 from leads.models import Lead, Stage, StageChange, Touchpoint, TouchpointKind
 
 if TYPE_CHECKING:
@@ -296,161 +292,4 @@ def live_handoff(lead: Lead) -> Handoff | None:
         Handoff.objects.filter(lead=lead, status__in=[Handoff.Status.OPEN, Handoff.Status.CLAIMED])
         .order_by("-created_at")
         .first()
-    )
-
-
-def log_activity(
-    lead: Lead,
-    *,
-    rep,
-    kind: str,
-    outcome: str = "",
-    note: str = "",
-    occurred_at: datetime | None = None,
-) -> Activity:
-    """Record what sales did; the first activity after a claim stops the contact clock."""
-    if not has_role(rep, SALES, MANAGER):
-        raise NotAllowed("Only sales logs activities.")
-    if not has_role(rep, MANAGER) and lead.owner_id not in (None, rep.pk):
-        raise NotAllowed("This lead belongs to another rep.")
-    errors = {}
-    if kind not in Activity.Kind.values:
-        errors["kind"] = [f"Unknown activity kind {kind!r}."]
-    if outcome and outcome not in Activity.Outcome.values:
-        errors["outcome"] = [f"Unknown outcome {outcome!r}."]
-    if errors:
-        raise ValidationError(errors)
-    occurred_at = occurred_at or timezone.now()
-    with transaction.atomic():
-        handoff = live_handoff(lead)
-        activity = Activity.objects.create(
-            lead=lead,
-            handoff=handoff,
-            rep=rep,
-            kind=kind,
-            outcome=outcome,
-            note=note,
-            occurred_at=occurred_at,
-        )
-        if handoff is not None and handoff.status == Handoff.Status.CLAIMED:
-            Handoff.objects.filter(pk=handoff.pk, first_contact_at__isnull=True).update(
-                first_contact_at=max(occurred_at, handoff.claimed_at or occurred_at)
-            )
-        events.publish(
-            events.ACTIVITY_LOGGED,
-            subject=f"lead:{lead.pk}",
-            payload={"activity": activity.pk, "lead": lead.pk, "kind": kind, "outcome": outcome},
-        )
-    return activity
-
-
-#: Who may move a lead to each stage by hand. Sales may move only leads they own.
-STAGE_ROLES: dict[str, tuple[str, ...]] = {
-    Stage.MQL: (MARKETING, MANAGER),
-    Stage.DISQUALIFIED: (MARKETING, SALES, MANAGER),
-    Stage.SQL: (SALES, MANAGER),
-    Stage.WON: (SALES, MANAGER),
-    Stage.LOST: (SALES, MANAGER),
-    Stage.RECYCLED: (SALES, MANAGER),
-}
-#: Stages in which sales is responsible for the lead (the agreement's RACI): marketing
-#: no longer moves it.
-SALES_STAGES = (Stage.SAL, Stage.SQL, Stage.WON, Stage.LOST)
-
-
-def move_refusal(lead: Lead, *, to_stage: str, by) -> str | None:
-    """Why ``by`` may not move ``lead`` to ``to_stage`` by hand, or None if they may.
-
-    Role and ownership only; whether the stage table allows the move is
-    ``lifecycle.can_advance``. Pages use this to show only the buttons that will work.
-    """
-    allowed = STAGE_ROLES.get(to_stage)
-    if allowed is None or not has_role(by, *allowed):
-        return f"Your role cannot move a lead to {stage_label(to_stage)}."
-    if has_role(by, MANAGER):
-        return None
-    if has_role(by, MARKETING) and not has_role(by, SALES):
-        if lead.stage in SALES_STAGES:
-            return "Sales owns this lead now."
-        return None
-    if lead.owner_id not in (None, by.pk):
-        return "This lead belongs to another rep."
-    if lead.owner_id is None and to_stage != Stage.DISQUALIFIED:
-        return "Claim the lead before you work it."
-    return None
-
-
-def move_lead(
-    lead: Lead,
-    *,
-    to_stage: str,
-    by,
-    reason: str = "",
-    amount: Decimal | None = None,
-    at: datetime | None = None,
-) -> StageChange:
-    """A person changes a lead's stage: role and ownership checked, then ``advance``."""
-    refusal = move_refusal(lead, to_stage=to_stage, by=by)
-    if refusal:
-        raise NotAllowed(refusal)
-    return lead_services.change_stage(
-        lead, to_stage=to_stage, by=by, reason=reason, amount=amount, at=at
-    )
-
-
-def escalate_overdue(*, now: datetime | None = None) -> int:
-    """Mark handoffs past an SLA deadline as escalated and tell the managers, once each.
-
-    Each handoff is claimed for escalation with a conditional UPDATE, so two beat runs or
-    two workers never escalate the same breach twice.
-    """
-    now = now or timezone.now()
-    escalated = 0
-    claim_breaches = Handoff.objects.filter(
-        status=Handoff.Status.OPEN, claim_due_at__lt=now, claim_escalated_at__isnull=True
-    ).values_list("pk", flat=True)
-    for pk in list(claim_breaches[:500]):
-        with transaction.atomic():
-            if Handoff.objects.filter(pk=pk, claim_escalated_at__isnull=True).update(
-                claim_escalated_at=now
-            ):
-                _escalate(Handoff.objects.select_related("lead").get(pk=pk), clock="claim")
-                escalated += 1
-    contact_breaches = Handoff.objects.filter(
-        Q(status=Handoff.Status.CLAIMED),
-        Q(first_contact_at__isnull=True),
-        Q(first_contact_due_at__lt=now),
-        Q(contact_escalated_at__isnull=True),
-    ).values_list("pk", flat=True)
-    for pk in list(contact_breaches[:500]):
-        with transaction.atomic():
-            if Handoff.objects.filter(pk=pk, contact_escalated_at__isnull=True).update(
-                contact_escalated_at=now
-            ):
-                _escalate(
-                    Handoff.objects.select_related("lead", "claimed_by").get(pk=pk),
-                    clock="first_contact",
-                )
-                escalated += 1
-    return escalated
-
-
-def _escalate(handoff: Handoff, *, clock: str) -> None:
-    lead = handoff.lead
-    if clock == "claim":
-        title = f"SLA breach: {lead} was not claimed in time"
-        body = f"Due {handoff.claim_due_at:%Y-%m-%d %H:%M %Z}; still in the queue."
-    else:
-        title = f"SLA breach: {lead} was not contacted in time"
-        body = (
-            f"Claimed by {handoff.claimed_by}; first contact was due "
-            f"{handoff.first_contact_due_at:%Y-%m-%d %H:%M %Z}."
-        )
-    url = reverse("leads:detail", args=[lead.pk])
-    notify_managers(kind="handoff.escalated", title=title, body=body, url=url)
-    events.publish(
-        events.HANDOFF_ESCALATED,
-        subject=f"handoff:{handoff.pk}",
-        payload={"handoff": handoff.pk, "lead": lead.pk, "clock": clock},
-        handoff=handoff,
     )
