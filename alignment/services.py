@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
@@ -136,5 +137,8 @@ def _email_body(notification: Notification) -> str:
     if notification.body:
         parts.append(notification.body)
     if notification.url:
-        parts.append(f"Open in Tandem: {notification.url}")
+        link = notification.url
+        if link.startswith("/"):
+            link = settings.SITE_URL + link
+        parts.append(f"Open in Tandem: {link}")
     return "\n\n".join(parts)

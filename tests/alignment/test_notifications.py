@@ -41,7 +41,8 @@ def test_notify_queues_delivery_only_after_commit(
     assert [mail.to for mail in mailoutbox] == [[rep.email]]
 
 
-def test_delivery_sends_the_email_copy(db, rep, mailoutbox):
+def test_delivery_sends_the_email_copy(db, rep, mailoutbox, settings):
+    settings.SITE_URL = "https://tandem.example.com"
     notification = NotificationFactory(
         recipient=rep, title="New MQL: Ana", body="Score 72.", url="/handoffs/queue/"
     )
@@ -50,7 +51,7 @@ def test_delivery_sends_the_email_copy(db, rep, mailoutbox):
     assert mail.subject == "[Tandem] New MQL: Ana"
     assert mail.to == ["sam@tandem.test"]
     assert "Score 72." in mail.body
-    assert "Open in Tandem: /handoffs/queue/" in mail.body
+    assert "Open in Tandem: https://tandem.example.com/handoffs/queue/" in mail.body
 
 
 def test_delivery_marks_the_row_sent(db, rep, mailoutbox):
