@@ -66,8 +66,21 @@ def lead_timeline(lead: Lead) -> list[TimelineEntry]:
                 at=touchpoint.occurred_at,
                 kind="touchpoint",
                 title=touchpoint.get_kind_display(),
-                detail=touchpoint.campaign.name if touchpoint.campaign else "",
-                data={"touchpoint_kind": touchpoint.kind, "url": touchpoint.url},
+                detail=" · ".join(
+                    part
+                    for part in (
+                        touchpoint.campaign.name if touchpoint.campaign else "",
+                        touchpoint.note,
+                        f"Consented: {touchpoint.consent_text}" if touchpoint.consent_text else "",
+                    )
+                    if part
+                ),
+                data={
+                    "touchpoint_kind": touchpoint.kind,
+                    "url": touchpoint.url,
+                    "note": touchpoint.note,
+                    "consent_text": touchpoint.consent_text,
+                },
             )
         )
     for change in StageChange.objects.filter(lead=lead).select_related("changed_by"):

@@ -113,6 +113,12 @@ class Touchpoint(models.Model):
     kind = models.CharField(max_length=30, choices=TouchpointKind.choices)
     occurred_at = models.DateTimeField()
     url = models.URLField(max_length=500, blank=True)
+    note = models.TextField(
+        blank=True, help_text="What the person wrote with it, such as a web form's message."
+    )
+    consent_text = models.TextField(
+        blank=True, help_text="The consent wording the person agreed to with this touchpoint."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -112,12 +112,16 @@ def capture_lead(
     occurred_at: datetime | None = None,
     url: str = "",
     consent: bool | None = None,
+    consent_text: str = "",
+    note: str = "",
     **fields: Any,
 ) -> CaptureResult:
     """Normalise, dedupe and upsert a lead and record the touchpoint, in one transaction.
 
     A new non-empty value fills an empty field; a field already filled keeps its value.
-    The first-touch campaign is kept. Scoring is queued after commit.
+    The first-touch campaign is kept. ``note`` (what the person wrote, such as a form's
+    message) and, with ``consent``, the ``consent_text`` they agreed to are kept on the
+    touchpoint. Scoring is queued after commit.
     """
     unknown = set(fields) - set(PROFILE_FIELDS) - set(UTM_FIELDS)
     if unknown:
@@ -144,7 +148,13 @@ def capture_lead(
             lead.consent, lead.consent_at = True, now
             lead.save(update_fields=["consent", "consent_at", "updated_at"])
         touchpoint = record_touchpoint(
-            lead, kind=touchpoint_kind, campaign=campaign, occurred_at=occurred_at, url=url
+            lead,
+            kind=touchpoint_kind,
+            campaign=campaign,
+            occurred_at=occurred_at,
+            url=url,
+            note=note,
+            consent_text=consent_text if consent else "",
         )
         if created:
             events.publish(
@@ -183,6 +193,8 @@ def record_touchpoint(
     campaign: Campaign | None = None,
     occurred_at: datetime | None = None,
     url: str = "",
+    note: str = "",
+    consent_text: str = "",
 ) -> Touchpoint:
     """Add a touchpoint and mark the lead's score stale; rescoring runs after commit."""
     _check_touchpoint_kind(kind)
@@ -196,6 +208,8 @@ def record_touchpoint(
             kind=kind,
             occurred_at=occurred_at or timezone.now(),
             url=url,
+            note=(note or "").strip(),
+            consent_text=(consent_text or "").strip(),
         )
         Lead.objects.filter(pk=lead.pk).update(scored_at=None)
         lead.scored_at = None
