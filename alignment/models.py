@@ -146,3 +146,66 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.subject}"
+
+
+class Job(models.Model):
+    """The progress of one long task (an import, a batch rescore, an export).
+
+    The task owns the row: it moves ``status`` forward with conditional updates through
+    ``alignment.jobs`` and bumps ``done`` after each committed chunk, so ``done`` never
+    counts work that could still roll back. ``updated_at`` doubles as a heartbeat: a
+    running job that stopped moving is one whose worker died.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=40, help_text="What the job does: import, rescore…")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(default=0, help_text="Units of work finished.")
+    total = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Units of work in all; empty while unknown."
+    )
+    result = models.JSONField(default=dict, blank=True, help_text="The outcome, when done.")
+    error = models.TextField(blank=True, help_text="Why it failed.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["created_by", "-created_at"], name="job_creator_time"),
+            models.Index(
+                fields=["kind", "updated_at"],
+                condition=Q(status__in=["queued", "running"]),
+                name="job_unfinished",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} job {self.pk} ({self.get_status_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        """How far along, 0–100; a finished job is at 100 whatever its counts say."""
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, self.done * 100 // self.total)
