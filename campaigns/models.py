@@ -4,13 +4,54 @@ import secrets
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import F, Q
 
 
 def new_form_key() -> str:
     return secrets.token_urlsafe(9)
+
+
+class FieldUse(models.TextChoices):
+    """Whether a campaign's web form asks for a field, and whether an answer is needed."""
+
+    HIDDEN = "hidden", "Not asked"
+    OPTIONAL = "optional", "Optional"
+    REQUIRED = "required", "Required"
+
+
+#: The fields a web form may ask for besides the email (always asked), in form order.
+FORM_FIELDS = {
+    "first_name": "First name",
+    "last_name": "Last name",
+    "company": "Company",
+    "job_title": "Job title",
+    "phone": "Phone",
+    "country": "Country",
+    "company_size": "Company size",
+    "message": "Message",
+    "consent": "Consent checkbox",
+}
+
+
+def default_form_fields() -> dict[str, str]:
+    return {"first_name": FieldUse.OPTIONAL, "last_name": FieldUse.OPTIONAL}
+
+
+def validate_form_fields(value: object) -> None:
+    """``form_fields`` maps a field of ``FORM_FIELDS`` to optional or required; fields not
+    listed are not asked."""
+    if not isinstance(value, dict):
+        raise ValidationError("Expected a mapping of field names to optional or required.")
+    unknown = sorted(set(value) - set(FORM_FIELDS))
+    if unknown:
+        raise ValidationError(f"Unknown form fields: {', '.join(unknown)}.")
+    uses = {FieldUse.OPTIONAL, FieldUse.REQUIRED}
+    wrong = sorted(name for name, use in value.items() if use not in uses)
+    if wrong:
+        raise ValidationError(f"Say optional or required for: {', '.join(wrong)}.")
 
 
 class Channel(models.TextChoices):
@@ -64,6 +105,32 @@ class Campaign(models.Model):
     target_leads = models.PositiveIntegerField(default=0)
     target_mqls = models.PositiveIntegerField(default=0)
     form_key = models.CharField(max_length=32, unique=True, default=new_form_key, editable=False)
+    form_fields = models.JSONField(
+        default=default_form_fields,
+        blank=True,
+        validators=[validate_form_fields],
+        help_text="Web form fields besides the email: {field: optional|required}.",
+    )
+    form_headline = models.CharField(
+        max_length=200, blank=True, help_text="Shown above the form; the campaign name if empty."
+    )
+    form_intro = models.TextField(blank=True, help_text="A sentence or two under the headline.")
+    form_button_label = models.CharField(max_length=60, default="Send")
+    form_consent_text = models.TextField(
+        blank=True,
+        default="I agree to be contacted about this and for my details to be kept for that.",
+        help_text="The words next to the consent checkbox; stored with every consent given.",
+    )
+    form_thank_you = models.TextField(
+        default="Thank you! We will be in touch soon.",
+        help_text="Shown after a visitor sends the form, unless a redirect URL is set.",
+    )
+    form_redirect_url = models.URLField(
+        max_length=500,
+        blank=True,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="Send visitors to this page after the form instead of the thank-you text.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -83,6 +150,17 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if (self.form_fields or {}).get("consent") and not self.form_consent_text.strip():
+            raise ValidationError(
+                {"form_consent_text": ["A form with a consent checkbox needs its wording."]}
+            )
+
+    @property
+    def form_is_open(self) -> bool:
+        """Only an active campaign's web form takes submissions."""
+        return self.status == self.Status.ACTIVE
 
 
 class CostEntry(models.Model):
