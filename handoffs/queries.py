@@ -78,6 +78,7 @@ def lead_timeline(lead: Lead) -> list[TimelineEntry]:
                 data={
                     "touchpoint_kind": touchpoint.kind,
                     "url": touchpoint.url,
+                    "referrer": touchpoint.referrer,
                     "note": touchpoint.note,
                     "consent_text": touchpoint.consent_text,
                 },

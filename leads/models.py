@@ -113,6 +113,9 @@ class Touchpoint(models.Model):
     kind = models.CharField(max_length=30, choices=TouchpointKind.choices)
     occurred_at = models.DateTimeField()
     url = models.URLField(max_length=500, blank=True)
+    referrer = models.URLField(
+        max_length=500, blank=True, help_text="The page that sent the person to ``url``."
+    )
     note = models.TextField(
         blank=True, help_text="What the person wrote with it, such as a web form's message."
     )

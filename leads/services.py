@@ -111,6 +111,7 @@ def capture_lead(
     touchpoint_kind: str = "form_submitted",
     occurred_at: datetime | None = None,
     url: str = "",
+    referrer: str = "",
     consent: bool | None = None,
     consent_text: str = "",
     note: str = "",
@@ -153,6 +154,7 @@ def capture_lead(
             campaign=campaign,
             occurred_at=occurred_at,
             url=url,
+            referrer=referrer,
             note=note,
             consent_text=consent_text if consent else "",
         )
@@ -193,14 +195,16 @@ def record_touchpoint(
     campaign: Campaign | None = None,
     occurred_at: datetime | None = None,
     url: str = "",
+    referrer: str = "",
     note: str = "",
     consent_text: str = "",
 ) -> Touchpoint:
     """Add a touchpoint and mark the lead's score stale; rescoring runs after commit."""
     _check_touchpoint_kind(kind)
-    url = (url or "").strip()
-    if len(url) > URL_MAX_LENGTH:
-        raise ValidationError({"url": [f"At most {URL_MAX_LENGTH} characters."]})
+    url, referrer = (url or "").strip(), (referrer or "").strip()
+    for name, value in (("url", url), ("referrer", referrer)):
+        if len(value) > URL_MAX_LENGTH:
+            raise ValidationError({name: [f"At most {URL_MAX_LENGTH} characters."]})
     with transaction.atomic():
         touchpoint = Touchpoint.objects.create(
             lead=lead,
@@ -208,6 +212,7 @@ def record_touchpoint(
             kind=kind,
             occurred_at=occurred_at or timezone.now(),
             url=url,
+            referrer=referrer,
             note=(note or "").strip(),
             consent_text=(consent_text or "").strip(),
         )
