@@ -265,3 +265,7 @@ class ScoringRule(models.Model):
 
     def __str__(self) -> str:
         return self.label or f"{self.kind} rule {self.pk}"
+
+
+# CSV imports live in their own package; importing them here registers them with this app.
+from leads.imports.models import LeadImport, LeadImportError  # noqa: E402, F401
