@@ -4,12 +4,12 @@ from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404, render
 
 from alignment.pages import is_filtered, paginate, role_required, wants_fragment
-from alignment.roles import MANAGER, MARKETING, SALES, has_role
+from alignment.roles import MANAGER, SALES, has_role
 from campaigns.models import Campaign
 from handoffs.forms import ActivityForm
 from handoffs.models import Handoff
 from handoffs.queries import lead_timeline
-from handoffs.services import STAGE_ROLES
+from handoffs.services import move_refusal
 from leads.filters import LeadFilter
 from leads.forms import StageForm
 from leads.lifecycle import can_advance
@@ -46,24 +46,15 @@ STAGE_ACTIONS = (
 )
 
 
-def works_lead(user, lead: Lead) -> bool:
-    """Marketing and managers act on any lead; a rep only on the leads they own."""
-    if has_role(user, MANAGER, MARKETING):
-        return True
-    return has_role(user, SALES) and lead.owner_id == user.pk
-
-
 def stage_actions(user, lead: Lead, form: StageForm | None = None) -> list[dict]:
     """The stage changes this user may make to this lead now (the service checks again)."""
-    if not works_lead(user, lead):
-        return []
     failed = form.data.get("stage") if form is not None and form.is_bound else None
-    actions = []
-    for action in STAGE_ACTIONS:
-        stage = action["stage"]
-        if can_advance(lead.stage, stage) and has_role(user, *STAGE_ROLES[stage]):
-            actions.append({**action, "form": form if failed == stage else None})
-    return actions
+    return [
+        {**action, "form": form if failed == action["stage"] else None}
+        for action in STAGE_ACTIONS
+        if can_advance(lead.stage, action["stage"])
+        and move_refusal(lead, to_stage=action["stage"], by=user) is None
+    ]
 
 
 def has_inputs(action: dict) -> bool:

@@ -142,3 +142,19 @@ def test_a_stage_change_needs_a_post(client_as, marketer):
     response = client_as(marketer).get(reverse("handoffs:change_stage", args=[lead.pk]))
 
     assert response.status_code == 405
+
+
+def test_a_marketer_sees_no_stage_buttons_on_a_lead_sales_is_working(
+    client_as, marketer, claimed_lead
+):
+    page = client_as(marketer).get(reverse("leads:detail", args=[claimed_lead.pk]))
+
+    assert page.status_code == 200
+    assert 'value="disqualified"' not in page.content.decode()
+
+
+def test_the_owner_sees_the_stage_buttons_of_a_claimed_lead(client_as, rep, claimed_lead):
+    page = client_as(rep).get(reverse("leads:detail", args=[claimed_lead.pk])).content.decode()
+
+    assert 'value="sql"' in page
+    assert 'value="disqualified"' in page
