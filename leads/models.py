@@ -4,7 +4,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Lower, Replace
 
 from campaigns.models import Campaign
 
@@ -34,6 +35,16 @@ class TouchpointKind(models.TextChoices):
     API = "api", "Captured by API"
 
 
+#: What people put between the digits of a phone number; dropped for duplicate matching.
+PHONE_SEPARATORS = " -().+/"
+
+
+def _without(expression, characters: str):
+    for character in characters:
+        expression = Replace(expression, Value(character), Value(""))
+    return expression
+
+
 class Lead(models.Model):
     """A person who showed interest; unique by normalised email.
 
@@ -49,6 +60,13 @@ class Lead(models.Model):
     company = models.CharField(max_length=200, blank=True)
     job_title = models.CharField(max_length=200, blank=True)
     phone = models.CharField(max_length=50, blank=True)
+    # Computed by the database, so every way a phone number is written keeps it right;
+    # two leads with the same digits under different emails are possible duplicates.
+    phone_digits = models.GeneratedField(
+        expression=_without(models.F("phone"), PHONE_SEPARATORS),
+        output_field=models.CharField(max_length=50),
+        db_persist=True,
+    )
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code.")
     company_size = models.PositiveIntegerField(null=True, blank=True, help_text="Employees.")
     industry = models.CharField(max_length=100, blank=True)
@@ -93,6 +111,13 @@ class Lead(models.Model):
             models.Index(fields=["-score"], name="lead_score"),
             models.Index(fields=["created_at"], name="lead_created"),
             models.Index(fields=["id"], condition=Q(scored_at__isnull=True), name="lead_unscored"),
+            # Possible duplicates: the same name at the same company, or the same phone.
+            models.Index(
+                Lower("last_name"), Lower("first_name"), Lower("company"), name="lead_name_company"
+            ),
+            models.Index(
+                fields=["phone_digits"], condition=~Q(phone_digits=""), name="lead_phone_digits"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -133,6 +158,72 @@ class Touchpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} @ {self.occurred_at:%Y-%m-%d}"
+
+
+class LeadFieldConflict(models.Model):
+    """A value a capture offered for a field the lead already holds with another value.
+
+    Capture never overwrites a filled field; the offer is kept here instead, shown on the
+    lead's timeline, so a person can see it and decide. One row per lead, field and
+    offered value: the same offer made again (a re-import, say) is not repeated.
+    """
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="field_conflicts")
+    field = models.CharField(max_length=30)
+    kept_value = models.CharField(max_length=500)
+    offered_value = models.CharField(max_length=500)
+    source = models.CharField(
+        max_length=30, blank=True, help_text="The touchpoint kind of the capture, or merge."
+    )
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead", "field", "offered_value"], name="lead_field_conflict_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}.{self.field}: {self.kept_value!r} kept, {self.offered_value!r}"
+
+
+class LeadMerge(models.Model):
+    """A duplicate lead folded into ``lead`` (the survivor) by a person.
+
+    The duplicate's touchpoints, stage history, handoffs and activities moved to the
+    survivor and its row was deleted. Its email stays here, so a later capture of that
+    address lands on the survivor, and the merge stays on the survivor's timeline.
+    """
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="merges")
+    merged_lead_id = models.PositiveBigIntegerField(help_text="The id the duplicate had.")
+    merged_email = models.EmailField(max_length=254)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    merged_at = models.DateTimeField()
+    snapshot = models.JSONField(default=dict, help_text="The duplicate's fields as they were.")
+    filled = models.JSONField(default=dict, help_text="Fields the survivor took from it.")
+    moved = models.JSONField(default=dict, help_text="How many rows of each kind moved.")
+
+    class Meta:
+        ordering = ["merged_at", "id"]
+        indexes = [
+            models.Index(fields=["merged_email"], name="lead_merge_email"),
+            models.Index(fields=["lead", "merged_at"], name="lead_merge_lead_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merged_email} → lead {self.lead_id}"
 
 
 class StageChange(models.Model):
