@@ -209,3 +209,36 @@ class Job(models.Model):
         if not self.total:
             return 0
         return min(100, self.done * 100 // self.total)
+
+
+class IdempotencyKey(models.Model):
+    """The first answer to an API POST sent with an ``Idempotency-Key`` header.
+
+    Keys are per user. The row is written in the transaction of the request it guards, so
+    a second request with the same key waits on the unique constraint until the first
+    commits, then replays the stored answer instead of writing again. Rows older than
+    ``alignment.idempotency.KEY_LIFETIME`` are expired and purged by a beat task.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idempotency_keys"
+    )
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(
+        max_length=64, help_text="SHA-256 of the method, path and body of the first request."
+    )
+    status_code = models.PositiveSmallIntegerField()
+    content_type = models.CharField(max_length=100, blank=True)
+    location = models.CharField(max_length=500, blank=True)
+    body = models.BinaryField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_key_created")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.user_id})"
