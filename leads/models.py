@@ -273,90 +273,13 @@ class StageChange(models.Model):
         return f"{self.lead_id}: {self.from_stage} → {self.to_stage}"
 
 
-class ScoringRuleSet(models.Model):
-    """A version of the scoring rules; exactly one is active at a time."""
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        ACTIVE = "active", "Active"
-        RETIRED = "retired", "Retired"
-
-    name = models.CharField(max_length=100)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    decay_half_life_days = models.PositiveIntegerField(
-        default=30, help_text="Engagement points lose half their value every this many days."
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    activated_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["status"], condition=Q(status="active"), name="one_active_ruleset"
-            ),
-            models.CheckConstraint(
-                condition=Q(decay_half_life_days__gt=0), name="ruleset_half_life_positive"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.get_status_display()})"
-
-
-class ScoringRule(models.Model):
-    """One rule: a fit rule tests a lead field; an engagement rule counts a touchpoint kind."""
-
-    class Kind(models.TextChoices):
-        FIT = "fit", "Fit"
-        ENGAGEMENT = "engagement", "Engagement"
-
-    class Operator(models.TextChoices):
-        EQUALS = "equals", "equals"
-        ONE_OF = "one_of", "is one of"
-        CONTAINS = "contains", "contains"
-        MATCHES = "matches", "matches (regular expression)"
-        BETWEEN = "between", "is between"
-        IS_EMPTY = "is_empty", "is empty"
-
-    ruleset = models.ForeignKey(ScoringRuleSet, on_delete=models.CASCADE, related_name="rules")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    label = models.CharField(max_length=200, blank=True, help_text="Shown in the explanation.")
-    field = models.CharField(max_length=50, blank=True)
-    operator = models.CharField(max_length=10, choices=Operator.choices, blank=True)
-    value = models.CharField(
-        max_length=500,
-        blank=True,
-        help_text="one_of: comma-separated; contains: '|' separates alternatives; "
-        "between: 'low-high' (either side may be empty).",
-    )
-    touchpoint_kind = models.CharField(max_length=30, choices=TouchpointKind.choices, blank=True)
-    points = models.IntegerField()
-    cap = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Most points from this rule."
-    )
-    position = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["ruleset", "position", "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=(Q(kind="fit") & ~Q(field="") & ~Q(operator=""))
-                | (Q(kind="engagement") & ~Q(touchpoint_kind="")),
-                name="scoring_rule_complete",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.label or f"{self.kind} rule {self.pk}"
-
-
 # CSV imports live in their own package; importing them here registers them with this app.
 from leads.imports.models import LeadImport, LeadImportError  # noqa: E402, F401
+
+# Scoring rule sets, score history and rescore chunks live in their own package too.
+from leads.rules.models import (  # noqa: E402, F401
+    RescoreChunk,
+    ScoreChange,
+    ScoringRule,
+    ScoringRuleSet,
+)

@@ -1,0 +1,1 @@
+"""Scoring rule sets: their versions, the score history, preview, backtest and rescoring."""
