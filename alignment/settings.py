@@ -162,6 +162,11 @@ STORAGES = {
     },
 }
 
+# Uploads (CSV imports) are files a worker on another machine reads: in production point
+# MEDIA_ROOT at storage every web and worker process shares. They are never served as URLs.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", STATE_DIR / "media"))
+MEDIA_URL = "media/"
+
 # Email: console in development; set EMAIL_HOST (and friends) for real SMTP.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Tandem <tandem@localhost>")
 if os.environ.get("EMAIL_HOST"):
@@ -229,6 +234,8 @@ SPECTACULAR_SETTINGS = {
         "RejectionReasonEnum": "handoffs.models.RejectionReason",
         "CampaignStatusEnum": "campaigns.models.Campaign.Status",
         "ChannelEnum": "campaigns.models.Channel",
+        "JobStatusEnum": "alignment.models.Job.Status",
+        "LeadImportStatusEnum": "leads.imports.models.LeadImport.Status",
     },
 }
 
@@ -276,6 +283,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "score-unscored-leads": {
         "task": "leads.tasks.score_unscored_leads",
+        "schedule": timedelta(minutes=5),
+    },
+    "resume-stalled-imports": {
+        "task": "leads.imports.tasks.resume_stalled_imports",
         "schedule": timedelta(minutes=5),
     },
     "nightly-decay-rescore": {

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
-from campaigns.models import Campaign
+from campaigns.models import FORM_FIELDS, Campaign, FieldUse
 
 
 class DateInput(forms.DateInput):
@@ -47,6 +47,79 @@ class CampaignForm(forms.ModelForm):
 
     def clean_utm_campaign(self) -> str:
         return self.cleaned_data["utm_campaign"].strip().lower()
+
+
+class WebFormSettingsForm(forms.ModelForm):
+    """The campaign's public web form: the fields it asks for, its words, where it ends."""
+
+    form_redirect_url = forms.URLField(
+        label="Redirect URL",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=Campaign._meta.get_field("form_redirect_url").help_text,
+        widget=forms.URLInput(attrs={"placeholder": "https://"}),
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "form_headline",
+            "form_intro",
+            "form_button_label",
+            "form_redirect_url",
+            "form_consent_text",
+            "form_thank_you",
+        ]
+        labels = {
+            "form_headline": "Headline",
+            "form_intro": "Introduction",
+            "form_button_label": "Button text",
+            "form_consent_text": "Consent text",
+            "form_thank_you": "Thank-you message",
+        }
+        help_texts = {
+            "form_consent_text": "Shown next to the consent checkbox and kept with every "
+            "consent given.",
+        }
+        widgets = {
+            "form_intro": forms.Textarea(attrs={"rows": 2}),
+            "form_consent_text": forms.Textarea(attrs={"rows": 2}),
+            "form_thank_you": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        uses = self.instance.form_fields or {}
+        for name, label in FORM_FIELDS.items():
+            self.fields[f"ask_{name}"] = forms.ChoiceField(
+                label=label, choices=FieldUse.choices, initial=uses.get(name, FieldUse.HIDDEN)
+            )
+
+    def ask_fields(self) -> list:
+        return [self[f"ask_{name}"] for name in FORM_FIELDS]
+
+    def clean_form_redirect_url(self) -> str:
+        return self.cleaned_data["form_redirect_url"].strip()
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        # The model's own check (consent wording present when consent is asked) runs on
+        # the instance next; give it the fields as chosen here.
+        self.instance.form_fields = self.form_fields()
+        return cleaned
+
+    def form_fields(self) -> dict[str, str]:
+        return {
+            name: self.cleaned_data[f"ask_{name}"]
+            for name in FORM_FIELDS
+            if self.cleaned_data.get(f"ask_{name}", FieldUse.HIDDEN) != FieldUse.HIDDEN
+        }
+
+    def settings(self) -> dict:
+        """The campaign fields to save, for ``campaigns.services.update_campaign``."""
+        values = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        return {**values, "form_fields": self.form_fields()}
 
 
 class CostForm(forms.Form):

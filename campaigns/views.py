@@ -8,14 +8,16 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.views.decorators.http import require_POST
 
 from alignment.pages import add_service_errors, is_filtered, paginate, role_required, wants_fragment
 from alignment.roles import MANAGER, MARKETING, has_role
 from campaigns import services
 from campaigns.filters import CampaignFilter
-from campaigns.forms import CampaignForm, CostForm
+from campaigns.forms import CampaignForm, CostForm, WebFormSettingsForm
 from campaigns.models import Campaign
 from campaigns.queries import with_spend
 from handoffs.models import Handoff
@@ -85,14 +87,43 @@ def campaign_create(request):
 def campaign_edit(request, pk: int):
     campaign = get_object_or_404(Campaign, pk=pk)
     form = CampaignForm(request.POST or None, instance=campaign)
-    if request.method == "POST" and form.is_valid():
-        saved = _save(form, lambda data: services.update_campaign(campaign, **data))
-        if saved is not None:
-            messages.success(request, "Campaign saved.")
-            return redirect("campaigns:detail", pk=campaign.pk)
-    status = 400 if form.errors else 200
-    context = {"form": form, "campaign": campaign}
+    web = WebFormSettingsForm(request.POST or None, instance=campaign, prefix="web")
+    if request.method == "POST":
+        # The campaign form first: its model check must see the stored web form settings.
+        campaign_ok = form.is_valid()
+        if web.is_valid() and campaign_ok:
+            saved = _save(
+                form, lambda data: services.update_campaign(campaign, **data, **web.settings())
+            )
+            if saved is not None:
+                messages.success(request, "Campaign saved.")
+                return redirect("campaigns:detail", pk=campaign.pk)
+    status = 400 if form.errors or web.errors else 200
+    context = {"form": form, "web": web, "campaign": campaign}
     return render(request, "campaigns/form.html", context, status=status)
+
+
+def embed_snippets(request, campaign: Campaign) -> dict[str, str]:
+    """The HTML a marketer pastes into a web page to show the campaign's form there."""
+    form_url = request.build_absolute_uri(reverse("capture:form", args=[campaign.form_key]))
+    script_url = request.build_absolute_uri(reverse("capture:embed", args=[campaign.form_key]))
+    title = escape(campaign.form_headline or campaign.name)
+    asked = len(campaign.form_fields or {})
+    height = 260 + 80 * asked + (60 if "message" in (campaign.form_fields or {}) else 0)
+    return {
+        "form_url": form_url,
+        "script": (
+            f'<div data-tandem-form="{campaign.form_key}"><noscript>'
+            f'<a href="{form_url}">{title}</a></noscript></div>\n'
+            f'<script src="{script_url}" async></script>'
+        ),
+        # The referrer policy lets the form see the host page's URL and UTM codes.
+        "iframe": (
+            f'<iframe src="{form_url}?embed=1" title="{title}" width="100%" '
+            f'height="{height}" style="border:0;max-width:560px" loading="lazy" '
+            'referrerpolicy="no-referrer-when-downgrade"></iframe>'
+        ),
+    }
 
 
 def _detail_context(request, campaign: Campaign, cost_form: CostForm | None = None) -> dict:
@@ -120,6 +151,7 @@ def _detail_context(request, campaign: Campaign, cost_form: CostForm | None = No
         ],
         "can_edit": can_edit,
         "cost_form": cost_form or (CostForm() if can_edit else None),
+        "embed": embed_snippets(request, campaign) if can_edit else None,
     }
 
 
