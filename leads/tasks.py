@@ -40,3 +40,7 @@ def rescore_all_leads(chunk: int = 1000) -> int:
             services.score_lead(lead_id)
         done += len(ids)
         last_id = ids[-1]
+
+
+# The CSV import's tasks live in its package; importing them here lets workers find them.
+from leads.imports.tasks import resume_stalled_imports, run_import  # noqa: E402, F401
