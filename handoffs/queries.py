@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 
 from handoffs.models import Activity, Handoff
 from leads.models import Lead, StageChange, Touchpoint
+from leads.services import is_manual_override
 
 
 def handoff_list() -> QuerySet[Handoff]:
@@ -85,17 +86,21 @@ def lead_timeline(lead: Lead) -> list[TimelineEntry]:
             )
         )
     for change in StageChange.objects.filter(lead=lead).select_related("changed_by"):
+        override = is_manual_override(change)
+        move = f"{change.get_from_stage_display()} → {change.get_to_stage_display()}"
         entries.append(
             TimelineEntry(
                 at=change.changed_at,
                 kind="stage_change",
-                title=f"{change.get_from_stage_display()} → {change.get_to_stage_display()}",
+                title=f"Manual override: {move}" if override else move,
                 detail=change.reason,
                 actor=_name(change.changed_by) or ("Scoring" if change.automatic else ""),
                 data={
                     "from": change.from_stage,
                     "to": change.to_stage,
                     "amount": str(change.amount) if change.amount is not None else None,
+                    "automatic": change.automatic,
+                    "override": override,
                 },
             )
         )

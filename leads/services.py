@@ -15,6 +15,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from alignment import events
+from alignment.models import AgreementVersion
 from alignment.services import agreement_in_force
 from campaigns.models import Campaign
 from leads import lifecycle, scoring
@@ -289,28 +290,72 @@ def lead_facts(lead: Lead) -> dict[str, Any]:
     return facts
 
 
-def meets_mql_definition(lead: Lead, agreement) -> bool:
-    """The agreement's MQL definition: threshold, required fields and consent."""
+#: Stages a person reaches by overriding scoring: qualify by hand, or disqualify.
+OVERRIDE_STAGES = (Stage.MQL, Stage.DISQUALIFIED)
+
+
+def is_manual_override(change: StageChange) -> bool:
+    """Whether ``change`` is a person's qualification decision rather than scoring's."""
+    return not change.automatic and change.to_stage in OVERRIDE_STAGES
+
+
+def _is_filled(value: Any) -> bool:
+    """A required field counts as present only with a real value: blanks and an
+    unticked box do not (``False`` is not ``None`` or ``""`` but says nothing either).
+    """
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, bool):
+        return value
+    return True
+
+
+def mql_gaps(lead: Lead, agreement: AgreementVersion) -> list[str]:
+    """What keeps ``lead`` from the agreement's MQL definition; empty when it meets it."""
+    gaps = []
     if lead.score < agreement.mql_threshold:
-        return False
+        gaps.append(f"Score {lead.score} is below the threshold of {agreement.mql_threshold}.")
+    missing = [
+        name for name in agreement.mql_required_fields if not _is_filled(getattr(lead, name, None))
+    ]
+    if missing:
+        gaps.append(f"Missing required fields: {', '.join(missing)}.")
     if agreement.mql_requires_consent and not lead.consent:
-        return False
-    return all(
-        getattr(lead, name, None) not in (None, "") for name in agreement.mql_required_fields
-    )
+        gaps.append("No consent.")
+    return gaps
 
 
-def _may_requalify(lead: Lead, agreement, now: datetime) -> bool:
-    """A recycled lead returns to MQL after the cool-off and a new engagement."""
-    recycled = (
+def meets_mql_definition(lead: Lead, agreement: AgreementVersion) -> bool:
+    """The agreement's MQL definition: score at or above the threshold, every required
+    field filled, and consent when the agreement asks for it.
+    """
+    return not mql_gaps(lead, agreement)
+
+
+def _may_requalify(lead: Lead, agreement: AgreementVersion, now: datetime) -> bool:
+    """A recycled lead returns to MQL only after the agreement's cool-off days **and** a
+    new engagement: a touchpoint that happened once the cool-off had ended (and by
+    ``now``). Interest shown during the cool-off does not count, nor does an import,
+    which is a list being loaded rather than the person doing anything.
+    """
+    recycled_at = (
         StageChange.objects.filter(lead=lead, to_stage=Stage.RECYCLED)
-        .order_by("-changed_at")
+        .order_by("-changed_at", "-id")
         .values_list("changed_at", flat=True)
         .first()
     )
-    if recycled is None or now - recycled < timedelta(days=agreement.recycle_cooloff_days):
+    if recycled_at is None:
         return False
-    return Touchpoint.objects.filter(lead=lead, occurred_at__gt=recycled).exists()
+    cooloff_ends = recycled_at + timedelta(days=agreement.recycle_cooloff_days)
+    if now < cooloff_ends:
+        return False
+    return (
+        Touchpoint.objects.filter(lead=lead, occurred_at__gte=cooloff_ends, occurred_at__lte=now)
+        .exclude(kind=TouchpointKind.IMPORTED)
+        .exists()
+    )
 
 
 def score_lead(lead_id: int, *, now: datetime | None = None) -> Lead | None:
@@ -388,4 +433,9 @@ def change_stage(
         raise ValidationError({"amount": ["The amount cannot be negative."]})
     if to_stage in (Stage.DISQUALIFIED, Stage.RECYCLED, Stage.LOST) and not reason.strip():
         raise ValidationError({"reason": ["Say why."]})
+    if to_stage == Stage.MQL and not reason.strip():
+        # Sales reads why a lead reached them; a qualification by hand with no note
+        # still says what scoring alone would have withheld.
+        gaps = mql_gaps(lead, agreement_in_force())
+        reason = "Qualified by hand" + (f" before scoring did: {' '.join(gaps)}" if gaps else ".")
     return lifecycle.advance(lead, to_stage, by=by, reason=reason, amount=amount, at=at)
