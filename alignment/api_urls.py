@@ -3,11 +3,13 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from alignment.api_jobs import JobViewSet
 from alignment.api_views import AgreementView, NotificationViewSet
 from campaigns.api import CampaignViewSet
 from handoffs.api import ActivityViewSet, HandoffViewSet
 from kpis.api import SummaryView
 from leads.api import LeadViewSet, TouchpointViewSet
+from leads.imports.api import LeadImportErrorsCsvView, LeadImportViewSet
 
 app_name = "api"
 
@@ -18,9 +20,16 @@ router.register("touchpoints", TouchpointViewSet, basename="touchpoint")
 router.register("handoffs", HandoffViewSet, basename="handoff")
 router.register("activities", ActivityViewSet, basename="activity")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("imports", LeadImportViewSet, basename="import")
+router.register("jobs", JobViewSet, basename="job")
 
 urlpatterns = [
     path("kpis/summary/", SummaryView.as_view(), name="kpi-summary"),
     path("agreement/", AgreementView.as_view(), name="agreement"),
+    path(
+        "imports/<int:pk>/errors.csv",
+        LeadImportErrorsCsvView.as_view(),
+        name="import-errors-csv",
+    ),
     *router.urls,
 ]
