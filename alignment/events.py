@@ -7,7 +7,8 @@ subscribe, so the arrows of the architecture always point down.
 """
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -46,3 +47,29 @@ def publish(
         for handler in list(_handlers.get(name, ())):
             handler(event=event, **context)
     return event
+
+
+@dataclass
+class Pending:
+    """One event of a batch for ``publish_many``."""
+
+    subject: str
+    payload: dict[str, Any]
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def publish_many(name: str, pending: Sequence[Pending]) -> list[Event]:
+    """Record many events of one kind with one INSERT (a batch capture, say) and run the
+    handlers of ``name`` for each, in order, inside the current transaction."""
+    if not pending:
+        return []
+    with transaction.atomic():
+        created = Event.objects.bulk_create(
+            [Event(name=name, subject=item.subject, payload=item.payload) for item in pending]
+        )
+        handlers = list(_handlers.get(name, ()))
+        for event, item in zip(created, pending, strict=True):
+            for handler in handlers:
+                handler(event=event, **item.context)
+    return created
+

@@ -1,24 +1,39 @@
-"""Writes with rules for leads: capture from every door, touchpoints, scoring."""
+"""Writes with rules for leads: capture from every door, touchpoints, edits, scoring.
 
-import logging
-import unicodedata
-from dataclasses import dataclass
+Capture itself (one lead or a batch) lives in ``leads.capture`` and merging duplicates
+in ``leads.merge``; both are imported here, so every door imports from one place.
+"""
+
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
-from django.db.models import Field
+from django.db import transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError as KombuOperationalError
 
 from alignment import events
 from alignment.models import AgreementVersion
 from alignment.services import agreement_in_force
 from campaigns.models import Campaign
 from leads import lifecycle, scoring
+from leads.capture import (
+    EMAIL_MAX_LENGTH,
+    PROFILE_FIELDS,
+    URL_MAX_LENGTH,
+    UTM_FIELDS,
+    BatchResult,
+    CaptureResult,
+    RowResult,
+    capture_lead,
+    capture_leads,
+    clean_consent,
+    clean_values,
+    normalise_email,
+    request_scoring,
+    request_scoring_many,
+    resolve_campaign,
+)
 from leads.models import (
     Lead,
     ScoringRule,
@@ -29,159 +44,43 @@ from leads.models import (
     TouchpointKind,
 )
 
-logger = logging.getLogger(__name__)
-
-#: Lead fields a capture may fill; the doors validate their shape before calling.
-PROFILE_FIELDS = (
-    "first_name",
-    "last_name",
-    "company",
-    "job_title",
-    "phone",
-    "country",
-    "company_size",
-    "industry",
-)
-UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign")
-# Both fields declare a max_length; the cast tells the type checker so.
-EMAIL_MAX_LENGTH = cast(int, Lead._meta.get_field("email").max_length)
-URL_MAX_LENGTH = cast(int, Touchpoint._meta.get_field("url").max_length)
-
-
-def normalise_email(raw: str) -> str:
-    """Trim, apply Unicode NFKC and lowercase; raise ``ValidationError`` if not an address."""
-    email = unicodedata.normalize("NFKC", raw or "").strip().lower()
-    # The validator accepts addresses longer than the column; the database would not.
-    if len(email) > EMAIL_MAX_LENGTH:
-        raise ValidationError({"email": [f"At most {EMAIL_MAX_LENGTH} characters."]})
-    try:
-        validate_email(email)
-    except ValidationError as exc:
-        raise ValidationError({"email": exc.messages}) from exc
-    return email
-
-
-def _clean_field(key: str, value: Any) -> Any:
-    """One profile value as the lead stores it: trimmed, country upper-case, validated."""
-    if isinstance(value, str):
-        value = value.strip()
-        if key == "country":
-            value = value.upper()
-    return cast(Field, Lead._meta.get_field(key)).clean(value, None)
+__all__ = [
+    "EMAIL_MAX_LENGTH",
+    "PROFILE_FIELDS",
+    "URL_MAX_LENGTH",
+    "UTM_FIELDS",
+    "BatchResult",
+    "CaptureResult",
+    "RowResult",
+    "capture_lead",
+    "capture_leads",
+    "normalise_email",
+    "request_scoring",
+    "request_scoring_many",
+    "resolve_campaign",
+]
 
 
 def _clean_values(fields: dict[str, Any], *, keep_empty: bool = False) -> dict[str, Any]:
-    """Validated values, with field keys on any error, so every door gets the same checks
-    (lengths, numbers) and bad input never reaches the database. Without ``keep_empty``,
-    empty values are dropped: a capture never blanks a field.
-    """
-    values: dict[str, Any] = {}
+    """Profile, UTM and consent values as stored, or ``ValidationError`` keyed by field:
+    the checks every capture makes (an edit passes ``keep_empty`` to blank a field)."""
     errors: dict[str, list[str]] = {}
-    for key, value in fields.items():
-        if not keep_empty and (value is None or (isinstance(value, str) and not value.strip())):
-            continue
+    values: dict[str, Any] = {}
+    try:
+        values = clean_values(
+            {key: value for key, value in fields.items() if key != "consent"},
+            keep_empty=keep_empty,
+        )
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if "consent" in fields:
         try:
-            values[key] = _clean_field(key, value)
+            values["consent"] = clean_consent(fields["consent"])
         except ValidationError as exc:
-            errors[key] = exc.messages
+            errors["consent"] = exc.messages
     if errors:
         raise ValidationError(errors)
     return values
-
-
-@dataclass
-class CaptureResult:
-    lead: Lead
-    created: bool
-    touchpoint: Touchpoint | None
-
-
-def resolve_campaign(*, campaign: Campaign | None, utm_campaign: str = "") -> Campaign | None:
-    if campaign is not None:
-        return campaign
-    if utm_campaign.strip():
-        # Links carry the code in any case; campaigns store it lowercase.
-        return Campaign.objects.filter(utm_campaign__iexact=utm_campaign.strip()).first()
-    return None
-
-
-def capture_lead(
-    *,
-    email: str,
-    campaign: Campaign | None = None,
-    touchpoint_kind: str = "form_submitted",
-    occurred_at: datetime | None = None,
-    url: str = "",
-    referrer: str = "",
-    consent: bool | None = None,
-    consent_text: str = "",
-    note: str = "",
-    **fields: Any,
-) -> CaptureResult:
-    """Normalise, dedupe and upsert a lead and record the touchpoint, in one transaction.
-
-    A new non-empty value fills an empty field; a field already filled keeps its value.
-    The first-touch campaign is kept. ``note`` (what the person wrote, such as a form's
-    message) and, with ``consent``, the ``consent_text`` they agreed to are kept on the
-    touchpoint. Scoring is queued after commit.
-    """
-    unknown = set(fields) - set(PROFILE_FIELDS) - set(UTM_FIELDS)
-    if unknown:
-        raise TypeError(f"capture_lead got unknown fields: {sorted(unknown)}")
-    normalised = normalise_email(email)
-    _check_touchpoint_kind(touchpoint_kind)
-    values = _clean_values(fields)
-    campaign = resolve_campaign(campaign=campaign, utm_campaign=values.get("utm_campaign", ""))
-    now = timezone.now()
-
-    with transaction.atomic():
-        lead, created = _get_or_create_locked(normalised, values, campaign)
-        if not created:
-            changed = [key for key, value in values.items() if getattr(lead, key) in (None, "")]
-            for key in changed:
-                setattr(lead, key, values[key])
-            if lead.campaign_id is None and campaign is not None:
-                lead.campaign = campaign
-                changed.append("campaign")
-            if changed:
-                lead.scored_at = None
-                lead.save(update_fields=[*changed, "scored_at", "updated_at"])
-        if consent and not lead.consent:
-            lead.consent, lead.consent_at = True, now
-            lead.save(update_fields=["consent", "consent_at", "updated_at"])
-        touchpoint = record_touchpoint(
-            lead,
-            kind=touchpoint_kind,
-            campaign=campaign,
-            occurred_at=occurred_at,
-            url=url,
-            referrer=referrer,
-            note=note,
-            consent_text=consent_text if consent else "",
-        )
-        if created:
-            events.publish(
-                events.LEAD_CAPTURED,
-                subject=f"lead:{lead.pk}",
-                payload={"lead": lead.pk, "email": lead.email, "campaign": lead.campaign_id},
-                lead=lead,
-            )
-    return CaptureResult(lead=lead, created=created, touchpoint=touchpoint)
-
-
-def _get_or_create_locked(
-    email: str, values: dict[str, Any], campaign: Campaign | None
-) -> tuple[Lead, bool]:
-    """The lead for ``email``, locked; two captures racing on one email end in one lead."""
-    existing = Lead.objects.select_for_update().filter(email=email).first()
-    if existing is not None:
-        return existing, False
-    try:
-        with transaction.atomic():
-            lead = Lead.objects.create(email=email, campaign=campaign, **values)
-        return lead, True
-    except IntegrityError:
-        return Lead.objects.select_for_update().get(email=email), False
 
 
 def _check_touchpoint_kind(kind: str) -> None:
@@ -242,20 +141,6 @@ def update_lead(lead: Lead, **fields: Any) -> Lead:
     lead.save(update_fields=changed)
     request_scoring(lead.pk)
     return lead
-
-
-def request_scoring(lead_id: int) -> None:
-    """Queue ``score_lead`` after commit; if the broker is down the beat sweep scores it."""
-
-    def _queue() -> None:
-        from leads.tasks import score_lead
-
-        try:
-            score_lead.delay(lead_id)
-        except (KombuOperationalError, OSError):  # broker down: the beat sweep scores it
-            logger.warning("Could not queue scoring for lead %s; the sweep will.", lead_id)
-
-    transaction.on_commit(_queue)
 
 
 def active_ruleset() -> tuple[ScoringRuleSet | None, list[scoring.Rule]]:
