@@ -1,0 +1,310 @@
+"""Capture's writes: the set-based upsert of a batch of valid rows.
+
+Rows with one email are merged in row order into one offer; one ``INSERT ... ON
+CONFLICT (email) DO UPDATE`` per chunk writes the offers with the merge rules in its
+``SET`` list; touchpoints, conflicting offers and ``lead.captured`` events follow with
+one ``INSERT`` each.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models.functions import Lower
+
+from alignment import events
+from campaigns.models import Campaign
+from leads.capture.values import PROFILE_FIELDS, UTM_FIELDS, Row
+from leads.models import Lead, LeadFieldConflict, LeadMerge, Touchpoint
+
+
+def resolve_campaign(*, campaign: Campaign | None, utm_campaign: str = "") -> Campaign | None:
+    if campaign is not None:
+        return campaign
+    if utm_campaign.strip():
+        # Links carry the code in any case; campaigns store it lowercase.
+        return Campaign.objects.filter(utm_campaign__iexact=utm_campaign.strip()).first()
+    return None
+
+
+def resolve_campaigns(
+    rows: list[Row], default: Campaign | None, errors: dict[int, dict[str, list[str]]]
+) -> None:
+    """Each row's campaign: its own (an object or an id), the batch's, or its UTM code's.
+
+    Two queries for the whole batch at most; an unknown id is the row's error.
+    """
+    ids = {row.campaign for row in rows if isinstance(row.campaign, int)}
+    known = set(Campaign.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    codes = {
+        row.values["utm_campaign"].lower()
+        for row in rows
+        if row.campaign is None and default is None and row.values.get("utm_campaign")
+    }
+    by_code = (
+        dict(
+            Campaign.objects.annotate(code=Lower("utm_campaign"))
+            .filter(code__in=codes)
+            .values_list("code", "pk")
+        )
+        if codes
+        else {}
+    )
+    for row in rows:
+        if isinstance(row.campaign, Campaign):
+            row.campaign_id = row.campaign.pk
+        elif isinstance(row.campaign, int) and not isinstance(row.campaign, bool):
+            if row.campaign in known:
+                row.campaign_id = row.campaign
+            else:
+                errors[row.index] = {"campaign": [f"Unknown campaign {row.campaign}."]}
+        elif row.campaign is not None:
+            errors[row.index] = {"campaign": ["Give a campaign id."]}
+        elif default is not None:
+            row.campaign_id = default.pk
+        elif row.values.get("utm_campaign"):
+            row.campaign_id = by_code.get(row.values["utm_campaign"].lower())
+
+
+_TEXT_FIELDS = tuple(name for name in (*PROFILE_FIELDS, *UTM_FIELDS) if name != "company_size")
+#: Columns one row of the upsert writes, in order; the rest are constants for a new lead.
+_INSERT_COLUMNS = (
+    "email",
+    *_TEXT_FIELDS,
+    "company_size",
+    "campaign_id",
+    "consent",
+    "consent_at",
+    "created_at",
+    "updated_at",
+)
+_NEW_LEAD_CONSTANTS = {
+    "stage": "'new'",
+    "score": "0",
+    "fit_score": "0",
+    "engagement_score": "0",
+    "score_breakdown": "'[]'",
+    "scored_at": "NULL",
+    "owner_id": "NULL",
+}
+
+
+def _upsert_sql(rows: int) -> str:
+    """``INSERT ... ON CONFLICT (email) DO UPDATE`` with the merge rules in its SET list.
+
+    The SET expressions read the row as it was (``table.column``) and the offer
+    (``EXCLUDED.column``): an empty field takes the offer, a filled one stays; the
+    first-touch campaign stays; consent once given stays, with its time. On PostgreSQL
+    ``xmax = 0`` tells a row this statement inserted from one it updated.
+    """
+    quote = connection.ops.quote_name
+    table = quote(Lead._meta.db_table)
+    columns = [*_INSERT_COLUMNS, *_NEW_LEAD_CONSTANTS]
+    one_row = "({})".format(
+        ", ".join(["%s"] * len(_INSERT_COLUMNS) + list(_NEW_LEAD_CONSTANTS.values()))
+    )
+
+    def old(column: str) -> str:
+        return f"{table}.{quote(column)}"
+
+    def new(column: str) -> str:
+        return f"EXCLUDED.{quote(column)}"
+
+    updates = [
+        f"{quote(name)} = CASE WHEN {old(name)} = '' THEN {new(name)} ELSE {old(name)} END"
+        for name in _TEXT_FIELDS
+    ]
+    updates += [
+        f"{quote(name)} = COALESCE({old(name)}, {new(name)})"
+        for name in ("company_size", "campaign_id")
+    ]
+    updates += [
+        f"{quote('consent_at')} = CASE WHEN {old('consent')} OR NOT {new('consent')} "
+        f"THEN {old('consent_at')} ELSE {new('consent_at')} END",
+        f"{quote('consent')} = {old('consent')} OR {new('consent')}",
+        f"{quote('scored_at')} = NULL",
+        f"{quote('updated_at')} = {new('updated_at')}",
+    ]
+    returning = f"{quote('id')}, {quote('email')}"
+    if connection.vendor == "postgresql":
+        returning += ", (xmax = 0)"
+    return (
+        f"INSERT INTO {table} ({', '.join(quote(column) for column in columns)}) "
+        f"VALUES {', '.join([one_row] * rows)} "
+        f"ON CONFLICT ({quote('email')}) DO UPDATE SET {', '.join(updates)} "
+        f"RETURNING {returning}"
+    )
+
+
+@dataclass
+class _Offer:
+    """What the rows of one email offer the lead, merged in row order."""
+
+    email: str
+    rows: list[Row]
+    values: dict[str, Any] = field(default_factory=dict)
+    campaign_id: int | None = None
+    consent: bool = False
+    lead_id: int = 0
+    inserted: bool = False
+
+    def __post_init__(self) -> None:
+        for row in self.rows:
+            for name, value in row.values.items():
+                self.values.setdefault(name, value)
+            if self.campaign_id is None:
+                self.campaign_id = row.campaign_id
+            self.consent = self.consent or row.consent
+
+    def params(self, now: datetime) -> list[Any]:
+        return [
+            self.email,
+            *(self.values.get(name, "") for name in _TEXT_FIELDS),
+            self.values.get("company_size"),
+            self.campaign_id,
+            self.consent,
+            now if self.consent else None,
+            now,
+            now,
+        ]
+
+
+def _rows_per_statement() -> int:
+    if connection.vendor == "postgresql":
+        return 1000
+    return max(1, connection.features.max_query_params // len(_INSERT_COLUMNS))
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _merged_into(emails: list[str]) -> dict[str, str]:
+    """Emails of merged-away leads → the email of the lead they were merged into."""
+    targets: dict[str, int] = {}
+    for chunk in _chunks(emails, 500):
+        for email, lead_id in (
+            LeadMerge.objects.filter(merged_email__in=chunk)
+            .order_by("merged_at", "id")
+            .values_list("merged_email", "lead_id")
+        ):
+            targets[email] = lead_id
+    if not targets:
+        return {}
+    survivors = dict(Lead.objects.filter(pk__in=set(targets.values())).values_list("pk", "email"))
+    return {email: survivors[lead_id] for email, lead_id in targets.items()}
+
+
+def _upsert(offers: list[_Offer], now: datetime) -> None:
+    """Write the offers, sorted by email so concurrent batches lock rows in one order."""
+    offers.sort(key=lambda offer: offer.email)
+    existing: set[str] = set()
+    if connection.vendor != "postgresql":
+        # SQLite lets one writer at a time in, so what exists now is what the upsert meets.
+        for chunk in _chunks([offer.email for offer in offers], 500):
+            existing.update(Lead.objects.filter(email__in=chunk).values_list("email", flat=True))
+    by_email = {offer.email: offer for offer in offers}
+    with connection.cursor() as cursor:
+        for chunk in _chunks(offers, _rows_per_statement()):
+            params = [value for offer in chunk for value in offer.params(now)]
+            cursor.execute(_upsert_sql(len(chunk)), params)
+            for returned in cursor.fetchall():
+                offer = by_email[returned[1]]
+                offer.lead_id = returned[0]
+                offer.inserted = (
+                    bool(returned[2]) if len(returned) > 2 else offer.email not in existing
+                )
+
+
+def _same(kept: Any, offered: Any) -> bool:
+    """Equal for a person: text compares without regard to case."""
+    if isinstance(kept, str) and isinstance(offered, str):
+        return kept.casefold() == offered.casefold()
+    return kept == offered
+
+
+def _conflicts(offer: _Offer, lead: Lead, now: datetime) -> list[LeadFieldConflict]:
+    """Offers for profile fields the lead holds with another value, first offer first."""
+    conflicts: dict[tuple[str, str], LeadFieldConflict] = {}
+    for row in offer.rows:
+        for name in PROFILE_FIELDS:
+            offered = row.values.get(name)
+            kept = getattr(lead, name)
+            if offered is None or kept in (None, "") or _same(kept, offered):
+                continue
+            conflicts.setdefault(
+                (name, str(offered)),
+                LeadFieldConflict(
+                    lead=lead,
+                    field=name,
+                    kept_value=str(kept),
+                    offered_value=str(offered),
+                    source=row.touchpoint_kind,
+                    campaign_id=row.campaign_id,
+                    created_at=now,
+                ),
+            )
+    return list(conflicts.values())
+
+
+def write_rows(
+    rows: list[Row], now: datetime
+) -> tuple[dict[int, Lead], dict[int, Touchpoint], set[int]]:
+    """Upsert the leads of ``rows``, record their touchpoints, conflicts and events.
+
+    Returns the lead and the touchpoint of each row index, and the ids of new leads.
+    """
+    aliases = _merged_into(sorted({row.email for row in rows}))
+    groups: dict[str, list[Row]] = {}
+    for row in rows:
+        row.email = aliases.get(row.email, row.email)
+        groups.setdefault(row.email, []).append(row)
+    offers = [_Offer(email=email, rows=group) for email, group in groups.items()]
+    _upsert(offers, now)
+    leads = Lead.objects.in_bulk([offer.lead_id for offer in offers])
+
+    conflicts = [
+        conflict for offer in offers for conflict in _conflicts(offer, leads[offer.lead_id], now)
+    ]
+    if conflicts:
+        LeadFieldConflict.objects.bulk_create(conflicts, ignore_conflicts=True)
+    lead_of_row = {row.index: leads[offer.lead_id] for offer in offers for row in offer.rows}
+    touchpoints = Touchpoint.objects.bulk_create(
+        [
+            Touchpoint(
+                lead=lead_of_row[row.index],
+                campaign_id=row.campaign_id,
+                kind=row.touchpoint_kind,
+                occurred_at=row.occurred_at,
+                url=row.url,
+                referrer=row.referrer,
+                note=row.note,
+                consent_text=row.consent_text,
+            )
+            for row in rows
+        ]
+    )
+    new = sorted((offer for offer in offers if offer.inserted), key=lambda o: o.rows[0].index)
+    events.publish_many(
+        events.LEAD_CAPTURED,
+        [
+            events.Pending(
+                subject=f"lead:{offer.lead_id}",
+                payload={
+                    "lead": offer.lead_id,
+                    "email": offer.email,
+                    "campaign": offer.rows[0].campaign_id,
+                },
+                context={"lead": leads[offer.lead_id]},
+            )
+            for offer in new
+        ],
+    )
+    return (
+        lead_of_row,
+        {row.index: touchpoint for row, touchpoint in zip(rows, touchpoints, strict=True)},
+        {offer.lead_id for offer in new},
+    )
