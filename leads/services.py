@@ -243,19 +243,31 @@ def _may_requalify(lead: Lead, agreement: AgreementVersion, now: datetime) -> bo
     )
 
 
-def score_lead(lead_id: int, *, now: datetime | None = None) -> Lead | None:
+def score_lead(
+    lead_id: int,
+    *,
+    now: datetime | None = None,
+    stale_only: bool = False,
+    skip_locked: bool = False,
+) -> Lead | None:
     """Compute a lead's score and explanation; make it an MQL if it meets the definition.
 
     Safe to run twice and concurrently: the lead row is locked, and a lead already past
-    ``new`` is never moved by scoring (except a recycled lead after its cool-off).
+    ``new`` is never moved by scoring (except a recycled lead after its cool-off). With
+    ``stale_only`` a lead whose score is fresh (``scored_at`` set) is left alone, so a
+    task run twice does the work once. Returns the lead scored, or None (no such lead,
+    or nothing to do).
     """
     now = now or timezone.now()
     ruleset, rules = active_ruleset()
     agreement = agreement_in_force()
     with transaction.atomic():
-        lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+        # ``skip_locked``: a lead another worker holds is left to it (the sweep passes it).
+        lead = Lead.objects.select_for_update(skip_locked=skip_locked).filter(pk=lead_id).first()
         if lead is None:
             return None
+        if stale_only and lead.scored_at is not None:
+            return None  # scored since the work was asked for: nothing left to do
         touchpoints = [
             scoring.TouchpointFact(kind=kind, occurred_at=occurred_at)
             for kind, occurred_at in Touchpoint.objects.filter(lead=lead).values_list(
