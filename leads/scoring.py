@@ -1,14 +1,52 @@
 """Scoring as pure functions: rules and facts in, points and their explanation out.
 
 Nothing here touches the database, so the same code scores one lead in a task, a batch
-in a rescore, and a constructed data set in a test.
+in a rescore, a sample in a preview, and a constructed data set in a test. The rules'
+validation lives here too, so the rules page, the API and the services all refuse the
+same rules with the same words.
 """
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
+
+#: The lead fields a fit rule may test, with the names people read.
+FIT_FIELDS: dict[str, str] = {
+    "job_title": "Job title",
+    "company": "Company",
+    "company_size": "Company size",
+    "industry": "Industry",
+    "country": "Country",
+    "email_domain": "Email domain",
+    "email": "Email",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "phone": "Phone",
+    "consent": "Consent",
+    "utm_source": "UTM source",
+    "utm_medium": "UTM medium",
+    "utm_campaign": "UTM campaign",
+}
+#: The lead columns the facts are made from (``email_domain`` is derived from ``email``).
+LEAD_COLUMNS = tuple(name for name in FIT_FIELDS if name != "email_domain")
+NUMERIC_FIELDS = frozenset({"company_size"})
+
+OPERATORS: dict[str, str] = {
+    "equals": "equals",
+    "one_of": "is one of",
+    "contains": "contains",
+    "matches": "matches (regular expression)",
+    "between": "is between",
+    "is_empty": "is empty",
+}
+KINDS = ("fit", "engagement")
+#: Points outside this range are a typo, not a rule.
+MAX_POINTS = 1000
+MAX_VALUE_LENGTH = 500
+MAX_LABEL_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -21,6 +59,31 @@ class Rule:
     value: str = ""
     touchpoint_kind: str = ""
     cap: int | None = None
+    disqualifies: bool = False
+
+    # Parsed once per rule, not once per lead: a batch scores thousands of leads per rule.
+    @cached_property
+    def wanted(self) -> str:
+        return self.value.strip().lower()
+
+    @cached_property
+    def items(self) -> frozenset[str]:
+        return frozenset(item.strip() for item in self.wanted.split(",") if item.strip())
+
+    @cached_property
+    def alternatives(self) -> tuple[str, ...]:
+        return tuple(part.strip() for part in self.wanted.split("|") if part.strip())
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str] | None:
+        try:
+            return re.compile(self.value, flags=re.IGNORECASE)
+        except re.error:
+            return None
+
+    @cached_property
+    def bounds(self) -> tuple[float | None, float | None] | None:
+        return parse_range(self.value)
 
 
 @dataclass(frozen=True)
@@ -34,50 +97,69 @@ class ScoreResult:
     fit: int = 0
     engagement: int = 0
     breakdown: list[dict[str, Any]] = field(default_factory=list)
+    #: The label of the first disqualifying rule that matched; empty when none did.
+    disqualified_by: str = ""
 
     @property
     def total(self) -> int:
         return self.fit + self.engagement
 
 
+def facts_from(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A lead's facts from its column values: the columns plus ``email_domain``."""
+    facts = {name: values.get(name) for name in LEAD_COLUMNS}
+    facts["email_domain"] = (values.get("email") or "").rpartition("@")[2]
+    return facts
+
+
 def _as_text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _between(value: Any, spec: str) -> bool:
-    low_text, _, high_text = spec.partition("-")
+def parse_range(spec: str) -> tuple[float | None, float | None] | None:
+    """``"low-high"`` as numbers, either side may be empty; None when it is not a range."""
+    low_text, dash, high_text = spec.strip().partition("-")
+    if not dash:
+        return None
     try:
-        number = float(value)
         low = float(low_text) if low_text.strip() else None
         high = float(high_text) if high_text.strip() else None
-    except (TypeError, ValueError):
-        return False
-    return (low is None or number >= low) and (high is None or number <= high)
+    except ValueError:
+        return None
+    return low, high
 
 
 def fit_matches(rule: Rule, facts: Mapping[str, Any]) -> bool:
     """Whether a fit rule holds for a lead's fields."""
     raw = facts.get(rule.field)
-    text = _as_text(raw).lower()
-    wanted = rule.value.strip().lower()
+    text = _as_text(raw)
     if rule.operator == "is_empty":
         return text == ""
     if text == "":
         return False
-    if rule.operator == "equals":
-        return text == wanted
-    if rule.operator == "one_of":
-        return text in {item.strip() for item in wanted.split(",") if item.strip()}
-    if rule.operator == "contains":
-        return any(part.strip() and part.strip() in text for part in wanted.split("|"))
     if rule.operator == "matches":
-        try:
-            return re.search(rule.value, _as_text(raw), flags=re.IGNORECASE) is not None
-        except re.error:
-            return False
+        return rule.pattern is not None and rule.pattern.search(text) is not None
     if rule.operator == "between":
-        return _between(raw, rule.value)
+        return _between(raw, rule.bounds)
+    text = text.lower()
+    if rule.operator == "equals":
+        return text == rule.wanted
+    if rule.operator == "one_of":
+        return text in rule.items
+    if rule.operator == "contains":
+        return any(part in text for part in rule.alternatives)
     return False
+
+
+def _between(value: Any, bounds: tuple[float | None, float | None] | None) -> bool:
+    if bounds is None:
+        return False
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return False
+    low, high = bounds
+    return (low is None or number >= low) and (high is None or number <= high)
 
 
 def decay_factor(occurred_at: datetime, now: datetime, half_life_days: int) -> float:
@@ -86,7 +168,8 @@ def decay_factor(occurred_at: datetime, now: datetime, half_life_days: int) -> f
     return 0.5 ** (age_days / half_life_days)
 
 
-def _label(rule: Rule) -> str:
+def rule_label(rule: Rule) -> str:
+    """The rule's name in an explanation: its label, else what it tests."""
     if rule.label:
         return rule.label
     if rule.kind == "engagement":
@@ -102,7 +185,11 @@ def score(
     half_life_days: int,
     now: datetime,
 ) -> ScoreResult:
-    """Score one lead. Each rule that gives points adds one line to the breakdown."""
+    """Score one lead. Each rule that gives points adds one line to the breakdown.
+
+    A disqualifying fit rule that matches adds a line too (with its points, usually 0)
+    and sets ``disqualified_by``; what to do about it is the caller's business.
+    """
     result = ScoreResult()
     by_kind: dict[str, list[TouchpointFact]] = {}
     for touchpoint in touchpoints:
@@ -110,16 +197,19 @@ def score(
 
     for rule in rules:
         if rule.kind == "fit":
-            if fit_matches(rule, facts):
-                result.fit += rule.points
-                result.breakdown.append(
-                    {"rule": _label(rule), "kind": "fit", "points": rule.points}
-                )
+            if not fit_matches(rule, facts):
+                continue
+            result.fit += rule.points
+            line: dict[str, Any] = {"rule": rule_label(rule), "kind": "fit", "points": rule.points}
+            if rule.disqualifies:
+                line["disqualifies"] = True
+                result.disqualified_by = result.disqualified_by or rule_label(rule)
+            result.breakdown.append(line)
             continue
-        matching = by_kind.get(rule.touchpoint_kind, [])
+        matching = by_kind.get(rule.touchpoint_kind)
         if not matching:
             continue
-        raw = sum(rule.points * decay_factor(t.occurred_at, now, half_life_days) for t in matching)
+        raw = rule.points * sum(decay_factor(t.occurred_at, now, half_life_days) for t in matching)
         if rule.cap is not None:
             raw = max(min(raw, rule.cap), -rule.cap)
         points = round(raw)
@@ -128,10 +218,101 @@ def score(
         result.engagement += points
         result.breakdown.append(
             {
-                "rule": _label(rule),
+                "rule": rule_label(rule),
                 "kind": "engagement",
                 "points": points,
                 "count": len(matching),
             }
         )
     return result
+
+
+def normalised(rule: Rule) -> Rule:
+    """The rule without the settings its kind ignores (a form switched from one kind to
+    the other may still carry them), trimmed."""
+    if rule.kind == "fit":
+        value = "" if rule.operator == "is_empty" else rule.value.strip()
+        return Rule(
+            kind="fit",
+            points=rule.points,
+            label=rule.label.strip(),
+            field=rule.field,
+            operator=rule.operator,
+            value=value,
+            disqualifies=rule.disqualifies,
+        )
+    return Rule(
+        kind=rule.kind,
+        points=rule.points,
+        label=rule.label.strip(),
+        touchpoint_kind=rule.touchpoint_kind,
+        cap=rule.cap,
+    )
+
+
+def rule_errors(rule: Rule, *, touchpoint_kinds: Collection[str]) -> dict[str, list[str]]:
+    """What is wrong with a rule, by field; empty when it can be saved."""
+    errors: dict[str, list[str]] = {}
+
+    def add(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    if rule.kind not in KINDS:
+        add("kind", "Choose fit or engagement.")
+        return errors
+    if not -MAX_POINTS <= rule.points <= MAX_POINTS:
+        add("points", f"Give between -{MAX_POINTS} and {MAX_POINTS} points.")
+    if len(rule.label) > MAX_LABEL_LENGTH:
+        add("label", f"At most {MAX_LABEL_LENGTH} characters.")
+    if rule.kind == "engagement":
+        if not rule.touchpoint_kind:
+            add("touchpoint_kind", "Choose the kind of touchpoint this rule counts.")
+        elif rule.touchpoint_kind not in touchpoint_kinds:
+            add("touchpoint_kind", f"Unknown touchpoint kind {rule.touchpoint_kind!r}.")
+        if rule.cap is not None and rule.cap < 0:
+            add("cap", "A cap is a number of points, 0 or more.")
+        if rule.disqualifies:
+            add("disqualifies", "Only a fit rule can disqualify a lead.")
+        return errors
+    if not rule.field:
+        add("field", "Choose the lead field this rule tests.")
+    elif rule.field not in FIT_FIELDS:
+        add("field", f"Unknown lead field {rule.field!r}.")
+    if not rule.operator:
+        add("operator", "Choose how the field is tested.")
+    elif rule.operator not in OPERATORS:
+        add("operator", f"Unknown operator {rule.operator!r}.")
+    else:
+        for message in _value_errors(rule):
+            add("value", message)
+    return errors
+
+
+def _value_errors(rule: Rule) -> list[str]:
+    value = rule.value.strip()
+    if rule.operator == "is_empty":
+        return []
+    if not value:
+        return ["Give the value to test against."]
+    if len(value) > MAX_VALUE_LENGTH:
+        return [f"At most {MAX_VALUE_LENGTH} characters."]
+    if rule.operator == "matches":
+        try:
+            re.compile(value)
+        except re.error as exc:
+            return [f"Not a valid regular expression: {exc}."]
+    if rule.operator == "between":
+        if rule.field and rule.field not in NUMERIC_FIELDS:
+            names = ", ".join(FIT_FIELDS[name].lower() for name in sorted(NUMERIC_FIELDS))
+            return [f"“is between” compares numbers; use it on {names}."]
+        bounds = parse_range(value)
+        if bounds is None or bounds == (None, None):
+            return ["Write a range as low-high, such as 201-1000, 1001- or -50."]
+        low, high = bounds
+        if low is not None and high is not None and low > high:
+            return ["The low end of the range is above the high end."]
+    if rule.operator == "one_of" and not rule.items:
+        return ["List the values, separated by commas."]
+    if rule.operator == "contains" and not rule.alternatives:
+        return ["Give the text to look for; separate alternatives with |."]
+    return []

@@ -36,13 +36,14 @@ from leads.capture import (
 )
 from leads.models import (
     Lead,
-    ScoringRule,
+    ScoreChange,
     ScoringRuleSet,
     Stage,
     StageChange,
     Touchpoint,
     TouchpointKind,
 )
+from leads.rules import queries as rule_queries
 
 __all__ = [
     "EMAIL_MAX_LENGTH",
@@ -144,35 +145,12 @@ def update_lead(lead: Lead, **fields: Any) -> Lead:
 
 
 def active_ruleset() -> tuple[ScoringRuleSet | None, list[scoring.Rule]]:
-    ruleset = ScoringRuleSet.objects.filter(status=ScoringRuleSet.Status.ACTIVE).first()
-    if ruleset is None:
-        return None, []
-    rules = [
-        scoring.Rule(
-            kind=rule.kind,
-            points=rule.points,
-            label=rule.label,
-            field=rule.field,
-            operator=rule.operator,
-            value=rule.value,
-            touchpoint_kind=rule.touchpoint_kind,
-            cap=rule.cap,
-        )
-        for rule in ScoringRule.objects.filter(ruleset=ruleset)
-    ]
-    return ruleset, rules
+    ruleset = rule_queries.active_ruleset()
+    return ruleset, rule_queries.rules_of(ruleset)
 
 
 def lead_facts(lead: Lead) -> dict[str, Any]:
-    facts: dict[str, Any] = {name: getattr(lead, name) for name in PROFILE_FIELDS}
-    facts.update(
-        email=lead.email,
-        email_domain=lead.email.rpartition("@")[2],
-        consent=lead.consent,
-        utm_source=lead.utm_source,
-        utm_medium=lead.utm_medium,
-    )
-    return facts
+    return scoring.facts_from({name: getattr(lead, name) for name in scoring.LEAD_COLUMNS})
 
 
 #: Stages a person reaches by overriding scoring: qualify by hand, or disqualify.
@@ -249,8 +227,11 @@ def score_lead(
     now: datetime | None = None,
     stale_only: bool = False,
     skip_locked: bool = False,
+    source: str = ScoreChange.Source.LEAD,
 ) -> Lead | None:
-    """Compute a lead's score and explanation; make it an MQL if it meets the definition.
+    """Compute a lead's score and explanation; record the change in the score history;
+    make it an MQL if it meets the definition, or disqualify it if a disqualifying rule
+    matches.
 
     Safe to run twice and concurrently: the lead row is locked, and a lead already past
     ``new`` is never moved by scoring (except a recycled lead after its cool-off). With
@@ -282,11 +263,23 @@ def score_lead(
             now=now,
         )
         before = lead.score
+        numbers_before = (lead.score, lead.fit_score, lead.engagement_score)
         lead.fit_score, lead.engagement_score = result.fit, result.engagement
         lead.score, lead.score_breakdown, lead.scored_at = result.total, result.breakdown, now
         lead.save(
             update_fields=["fit_score", "engagement_score", "score", "score_breakdown", "scored_at"]
         )
+        if (lead.score, lead.fit_score, lead.engagement_score) != numbers_before:
+            ScoreChange.objects.create(
+                lead=lead,
+                ruleset=ruleset,
+                score=lead.score,
+                fit_score=lead.fit_score,
+                engagement_score=lead.engagement_score,
+                previous_score=before,
+                source=source,
+                scored_at=now,
+            )
         if before != lead.score:
             events.publish(
                 events.LEAD_SCORED,
@@ -298,6 +291,18 @@ def score_lead(
                 },
                 lead=lead,
             )
+        if result.disqualified_by:
+            # A disqualifying rule (a competitor's domain, say) only ever moves a lead
+            # nobody has worked yet; a lead sales holds stays where sales put it.
+            if lead.stage == Stage.NEW:
+                lifecycle.advance(
+                    lead,
+                    Stage.DISQUALIFIED,
+                    automatic=True,
+                    at=now,
+                    reason=f"Disqualified by the scoring rule “{result.disqualified_by}”.",
+                )
+            return lead
         qualifies = meets_mql_definition(lead, agreement)
         if qualifies and (
             lead.stage == Stage.NEW
