@@ -1,8 +1,11 @@
 """Thin scoring tasks: they take ids and are safe to run twice."""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
-from leads import services
+from alignment import jobs
+from alignment.models import Job
+from leads import rescoring, services
 from leads.models import Lead
 
 
@@ -42,20 +45,43 @@ def score_unscored_leads(limit: int = 5000) -> int:
 
 
 @shared_task
-def rescore_all_leads(chunk: int = 1000) -> int:
-    """Recompute every lead's score (decay moves engagement points every day)."""
-    done = 0
-    last_id = 0
-    while True:
-        ids = list(
-            Lead.objects.filter(id__gt=last_id).order_by("id").values_list("id", flat=True)[:chunk]
-        )
-        if not ids:
-            return done
-        for lead_id in ids:
-            services.score_lead(lead_id)
-        done += len(ids)
-        last_id = ids[-1]
+def rescore_all_leads(chunk: int = rescoring.CHUNK_LEADS) -> int:
+    """Nightly: score every lead again (decay moves engagement points every day).
+
+    Plans the rescore, queues helpers for other workers, and works on it here too;
+    returns how many leads it covers.
+    """
+    job = rescoring.start_rescore(reason="Nightly rescore for decay.", chunk_leads=chunk)
+    rescoring.run_rescore(job.pk)
+    return job.total or 0
+
+
+@shared_task(
+    autoretry_for=(OperationalError, InterfaceError, ConnectionError),
+    retry_backoff=True,
+    max_retries=5,
+    # A run hands over after rescoring.TIME_BUDGET_SECONDS; these limits are the backstop.
+    soft_time_limit=600,
+    time_limit=660,
+)
+def run_rescore(job_id: int) -> str:
+    """Claim and score chunks of a rescore until none is left; safe on many workers."""
+    try:
+        return rescoring.run_rescore(job_id)
+    except (OperationalError, InterfaceError, ConnectionError):
+        raise
+    except Exception as exc:
+        # Not transient: say so on the job instead of leaving it "running" forever.
+        job = Job.objects.filter(pk=job_id).first()
+        if job is not None:
+            jobs.fail_job(job, error=f"The rescore stopped: {exc}")
+        raise
+
+
+@shared_task
+def resume_stalled_rescores() -> int:
+    """Queue again rescores whose worker died or whose message the broker lost."""
+    return rescoring.resume_stalled_rescores()
 
 
 # The CSV import's tasks live in its package; importing them here lets workers find them.
