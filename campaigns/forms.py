@@ -92,8 +92,12 @@ class WebFormSettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         uses = self.instance.form_fields or {}
         for name, label in FORM_FIELDS.items():
+            # Not "required": every choice, "Not asked" too, is an answer.
             self.fields[f"ask_{name}"] = forms.ChoiceField(
-                label=label, choices=FieldUse.choices, initial=uses.get(name, FieldUse.HIDDEN)
+                label=label,
+                choices=FieldUse.choices,
+                initial=uses.get(name, FieldUse.HIDDEN),
+                required=False,
             )
 
     def ask_fields(self) -> list:
@@ -113,7 +117,7 @@ class WebFormSettingsForm(forms.ModelForm):
         return {
             name: self.cleaned_data[f"ask_{name}"]
             for name in FORM_FIELDS
-            if self.cleaned_data.get(f"ask_{name}", FieldUse.HIDDEN) != FieldUse.HIDDEN
+            if self.cleaned_data.get(f"ask_{name}") in (FieldUse.OPTIONAL, FieldUse.REQUIRED)
         }
 
     def settings(self) -> dict:

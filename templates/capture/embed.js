@@ -193,7 +193,7 @@
     var prefix = "tandem-" + config.key + "-" + counter++ + "-";
     var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
     var pending = config.stylesheets.length;
-    var shell = el("div", { class: "capture capture--loading" });
+    var shell = el("div", { class: "capture capture--inline capture--loading" });
     config.stylesheets.forEach(function (href) {
       var link = el("link", { rel: "stylesheet", href: href });
       link.addEventListener("load", done);
