@@ -59,7 +59,7 @@ def import_mapping(request, pk: int):
             services.set_mapping(lead_import, mapping=form.cleaned_data["mapping"])
             if request.POST.get("action") == "start":
                 services.start_import(lead_import, by=request.user)
-                messages.success(request, f"Importing {lead_import.total:,} rows.")
+                messages.success(request, f"Import of {lead_import.total:,} rows started.")
                 return redirect("leads:import_detail", lead_import.pk)
         else:
             status = 422
