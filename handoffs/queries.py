@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from handoffs.models import Activity, Handoff
-from leads.models import Lead, StageChange, Touchpoint
+from leads.models import Lead, LeadFieldConflict, LeadMerge, StageChange, Touchpoint, TouchpointKind
 from leads.services import is_manual_override
 
 
@@ -59,7 +59,7 @@ def _name(user) -> str:
 
 
 def lead_timeline(lead: Lead) -> list[TimelineEntry]:
-    """Everything that happened to a lead, newest first, in four queries."""
+    """Everything that happened to a lead, newest first, in six queries."""
     entries: list[TimelineEntry] = []
     for touchpoint in Touchpoint.objects.filter(lead=lead).select_related("campaign"):
         entries.append(
@@ -121,8 +121,57 @@ def lead_timeline(lead: Lead) -> list[TimelineEntry]:
                 data={"activity_kind": activity.kind, "outcome": activity.outcome},
             )
         )
+    entries.extend(_conflict_entry(conflict) for conflict in lead.field_conflicts.all())
+    entries.extend(_merge_entry(merge) for merge in lead.merges.select_related("merged_by"))
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries
+
+
+def _conflict_entry(conflict: LeadFieldConflict) -> TimelineEntry:
+    """A capture offered another value for a filled field: the lead kept its own."""
+    label = str(Lead._meta.get_field(conflict.field).verbose_name).capitalize()
+    source = (
+        TouchpointKind(conflict.source).label
+        if conflict.source in TouchpointKind.values
+        else "a merged lead"
+    )
+    return TimelineEntry(
+        at=conflict.created_at,
+        kind="field_conflict",
+        title=f"{label} kept: {conflict.kept_value}",
+        detail=f"Not overwritten by “{conflict.offered_value}” ({source})",
+        data={
+            "field": conflict.field,
+            "kept": conflict.kept_value,
+            "offered": conflict.offered_value,
+            "source": conflict.source,
+        },
+    )
+
+
+def _merge_entry(merge: LeadMerge) -> TimelineEntry:
+    """A duplicate folded into this lead, with what it brought."""
+    moved = ", ".join(f"{count} {kind}" for kind, count in merge.moved.items() if count)
+    took = ", ".join(
+        str(Lead._meta.get_field(name).verbose_name) for name in merge.filled if name != "campaign"
+    )
+    return TimelineEntry(
+        at=merge.merged_at,
+        kind="merge",
+        title=f"Merged with {merge.merged_email}",
+        detail=" · ".join(
+            part
+            for part in (f"Took {took}" if took else "", f"Moved {moved}" if moved else "")
+            if part
+        ),
+        actor=_name(merge.merged_by),
+        data={
+            "merged_lead": merge.merged_lead_id,
+            "merged_email": merge.merged_email,
+            "filled": merge.filled,
+            "moved": merge.moved,
+        },
+    )
 
 
 def _handoff_entries(handoff: Handoff) -> list[TimelineEntry]:

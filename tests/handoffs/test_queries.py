@@ -72,12 +72,12 @@ def test_the_timeline_names_who_did_what(claimed_handoff, rep):
     assert actors["New → MQL"] == "Scoring"
 
 
-def test_the_timeline_reads_in_four_queries(claimed_handoff, rep, django_assert_num_queries):
+def test_the_timeline_reads_in_six_queries(claimed_handoff, rep, django_assert_num_queries):
     lead = claimed_handoff.lead
     TouchpointFactory.create_batch(3, lead=lead)
     for _ in range(3):
         log_activity(lead, rep=rep, kind="email")
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(6):
         entries = [entry.as_dict() for entry in lead_timeline(lead)]
     assert len(entries) == 3 + 3 + 2 + 2
 

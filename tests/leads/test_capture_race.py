@@ -1,0 +1,89 @@
+"""Captures of one email at the same instant, on real PostgreSQL connections.
+
+The unique constraint on the email decides: however the captures interleave, they end in
+one lead with every touchpoint. Batches with overlapping emails lock rows in email order,
+so they never deadlock. SQLite serialises whole transactions, so this is skipped there.
+"""
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection, connections
+
+from leads.models import Lead, LeadFieldConflict, Touchpoint
+from leads.services import capture_lead, capture_leads
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="the capture race needs PostgreSQL (set DATABASE_URL)",
+    ),
+]
+
+
+def at_once(*calls: Callable[[], object]) -> list[str]:
+    """Run the calls in threads released together; returns ``ok`` or the error of each."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def run(call) -> None:
+        try:
+            barrier.wait(timeout=10)
+            try:
+                call()
+                outcome = "ok"
+            except Exception as exc:  # the test must show anything that went wrong
+                outcome = f"error:{type(exc).__name__}: {exc}"
+            with lock:
+                outcomes.append(outcome)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a capture hung"
+    return outcomes
+
+
+@pytest.mark.parametrize("round_number", range(3))
+def test_simultaneous_captures_of_one_email_end_in_one_lead(round_number):
+    outcomes = at_once(
+        *[lambda n=n: capture_lead(email=" Ana@Acme.com", company=f"Acme {n}") for n in range(6)]
+    )
+
+    assert outcomes == ["ok"] * 6
+    lead = Lead.objects.get()
+    assert lead.touchpoints.count() == 6
+    # One offer won the empty field; the five others are kept as conflicts.
+    assert LeadFieldConflict.objects.filter(lead=lead, field="company").count() == 5
+
+
+def test_batches_with_overlapping_emails_finish_without_deadlock():
+    emails = [f"lead{n}@acme.com" for n in range(300)]
+
+    outcomes = at_once(
+        lambda: capture_leads([{"email": email} for email in emails]),
+        lambda: capture_leads([{"email": email} for email in reversed(emails)]),
+        lambda: capture_leads([{"email": email} for email in emails[::2]]),
+    )
+
+    assert outcomes == ["ok"] * 3
+    assert Lead.objects.count() == 300
+    assert Touchpoint.objects.count() == 300 + 300 + 150
+
+
+def test_a_single_capture_and_a_batch_of_the_same_email_end_in_one_lead():
+    outcomes = at_once(
+        lambda: capture_lead(email="ana@acme.com"),
+        lambda: capture_leads([{"email": "ana@acme.com"}, {"email": "bo@beta.io"}]),
+    )
+
+    assert outcomes == ["ok", "ok"]
+    assert Lead.objects.filter(email="ana@acme.com").count() == 1
+    assert Touchpoint.objects.filter(lead__email="ana@acme.com").count() == 2
