@@ -1,17 +1,19 @@
 """Writes that belong to the meeting room: the agreement in force and notifications."""
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from alignment.models import AgreementVersion, Notification
-from alignment.roles import MANAGER, SALES
+from alignment.roles import MANAGER, SALES, has_role
 
 
 class NoAgreementInForce(Exception):
@@ -23,6 +25,71 @@ def agreement_in_force() -> AgreementVersion:
     if version is None:
         raise NoAgreementInForce("No alignment agreement is in force.")
     return version
+
+
+#: The terms a proposal may change, with their labels; the rest (number, status,
+#: approvals) follow the approval flow.
+AGREEMENT_TERMS = {
+    "mql_threshold": "MQL threshold",
+    "mql_required_fields": "Fields an MQL needs",
+    "mql_requires_consent": "MQL needs consent",
+    "claim_sla_minutes": "Minutes to claim",
+    "first_contact_sla_minutes": "Minutes to first contact",
+    "recycle_cooloff_days": "Recycle cool-off days",
+    "responsibilities": "Who owns each stage",
+    "definitions": "Definitions",
+}
+
+
+def propose_agreement(
+    *, by, based_on: AgreementVersion, notes: str = "", **changes: Any
+) -> AgreementVersion:
+    """Write a draft of the next agreement version: ``based_on``'s terms with ``changes``.
+
+    Only a manager proposes (the agreement is theirs to sign). A draft takes effect only
+    once a marketing and a sales manager approve it; until then nothing is measured
+    against it. A proposal must change at least one term.
+    """
+    if not has_role(by, MANAGER):
+        raise PermissionDenied("Only a manager can propose a new version of the agreement.")
+    unknown = set(changes) - set(AGREEMENT_TERMS)
+    if unknown:
+        raise TypeError(f"propose_agreement cannot change {sorted(unknown)}")
+    terms = {name: getattr(based_on, name) for name in AGREEMENT_TERMS}
+    if all(terms[name] == value for name, value in changes.items()):
+        raise ValidationError(f"This proposal changes nothing in v{based_on.number}.")
+    terms.update(changes)
+    # Two proposals at once may pick the same number; the unique number lets one win
+    # and the other tries again with the next one.
+    attempts = 3
+    while True:
+        number = (AgreementVersion.objects.aggregate(top=Max("number"))["top"] or 0) + 1
+        draft = AgreementVersion(
+            number=number,
+            status=AgreementVersion.Status.DRAFT,
+            proposed_by=by,
+            notes=notes,
+            **terms,
+        )
+        draft.full_clean(validate_unique=False)
+        try:
+            with transaction.atomic():
+                draft.save()
+        except IntegrityError:
+            attempts -= 1
+            if not attempts:
+                raise
+        else:
+            return draft
+
+
+def agreement_drafts():
+    """Proposed versions not yet in force, newest first, with who proposed them."""
+    return (
+        AgreementVersion.objects.filter(status=AgreementVersion.Status.DRAFT)
+        .select_related("proposed_by")
+        .order_by("-number")
+    )
 
 
 def users_with_role(role: str):

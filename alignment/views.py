@@ -7,10 +7,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from alignment.models import Notification
+from alignment.models import AgreementVersion, Notification
 from alignment.pages import paginate, role_required, wants_fragment
 from alignment.roles import MANAGER, MARKETING, SALES, has_role
-from alignment.services import NoAgreementInForce, agreement_in_force, mark_all_read, mark_read
+from alignment.services import (
+    AGREEMENT_TERMS,
+    NoAgreementInForce,
+    agreement_drafts,
+    agreement_in_force,
+    mark_all_read,
+    mark_read,
+)
 
 
 def home(request):
@@ -63,7 +70,8 @@ def notification_read_all(request):
 
 @role_required()
 def agreement(request):
-    """The agreement version in force, read-only: both teams work to the same terms."""
+    """The agreement version in force, read-only: both teams work to the same terms; and
+    the versions proposed to follow it."""
     try:
         version = agreement_in_force()
     except NoAgreementInForce:
@@ -75,9 +83,38 @@ def agreement(request):
         ]
     context = {
         "version": version,
+        "drafts": [
+            {"version": draft, "changes": _changes(version, draft)} for draft in agreement_drafts()
+        ],
         "responsibilities": responsibilities,
         "definitions": [
             line for line in (version.definitions if version else "").splitlines() if line.strip()
         ],
     }
     return render(request, "alignment/agreement.html", context)
+
+
+def _changes(version: AgreementVersion | None, draft: AgreementVersion) -> list[dict]:
+    """The terms ``draft`` changes in the version in force: label, from, to."""
+    if version is None:
+        return []
+    return [
+        {
+            "label": label,
+            "before": _shown(getattr(version, name)),
+            "after": _shown(getattr(draft, name)),
+        }
+        for name, label in AGREEMENT_TERMS.items()
+        if getattr(version, name) != getattr(draft, name)
+    ]
+
+
+def _shown(value) -> str | None:
+    """A term as a short text; None for the long ones (stage owners, definitions)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "none"
+    if isinstance(value, int):
+        return str(value)
+    return None
