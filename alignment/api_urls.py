@@ -8,6 +8,7 @@ from alignment.api_views import AgreementView, NotificationViewSet
 from campaigns.api import CampaignViewSet
 from handoffs.api import ActivityViewSet, HandoffViewSet
 from kpis.api import SummaryView
+from kpis.api_calibration import CalibrationView
 from leads.api import LeadViewSet, TouchpointViewSet
 from leads.imports.api import LeadImportErrorsCsvView, LeadImportViewSet
 
@@ -25,6 +26,7 @@ router.register("jobs", JobViewSet, basename="job")
 
 urlpatterns = [
     path("kpis/summary/", SummaryView.as_view(), name="kpi-summary"),
+    path("scoring/calibration/", CalibrationView.as_view(), name="scoring-calibration"),
     path("agreement/", AgreementView.as_view(), name="agreement"),
     path(
         "imports/<int:pk>/errors.csv",

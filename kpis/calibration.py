@@ -15,6 +15,7 @@ The words:
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from fractions import Fraction
 
 #: Points per score band: bands read as "50–59", the same steps a threshold is set in.
@@ -159,3 +160,46 @@ def suggest_threshold(
         if accepted + rejected and Fraction(accepted, accepted + rejected) >= goal:
             best = Acceptance(score, accepted, rejected)
     return best
+
+
+@dataclass(frozen=True)
+class CalibrationReport:
+    """What the calibration page and ``/api/v1/scoring/calibration/`` show."""
+
+    bands: list[Band]
+    auc: float | None
+    outcomes: int
+    positives: int
+    target_acceptance_rate: float
+    suggested: Acceptance | None
+    current_threshold: int | None
+    current: Acceptance | None
+
+    @property
+    def suggested_threshold(self) -> int | None:
+        return self.suggested.threshold if self.suggested else None
+
+    def as_note(self, *, version: int, on: date) -> str:
+        """The figures behind a proposed threshold, for the draft agreement's notes."""
+
+        def pct(rate: float | None) -> str:
+            return "—" if rate is None else f"{rate * 100:.1f} %"
+
+        lines = [f"Proposed from the calibration report of {on:%d %b %Y}."]
+        if self.suggested is not None:
+            lines.append(
+                f"Of the {self.suggested.decided} handoffs scored {self.suggested.threshold} "
+                f"or more, sales accepted {pct(self.suggested.rate)} "
+                f"(target {pct(self.target_acceptance_rate)})."
+            )
+        if self.current is not None:
+            lines.append(
+                f"At the threshold of v{version} ({self.current.threshold}): "
+                f"{pct(self.current.rate)} of {self.current.decided} handoffs."
+            )
+        auc = "—" if self.auc is None else f"{self.auc:.2f}"
+        lines.append(
+            f"ROC AUC of the score: {auc}, over {self.outcomes} handoffs with an outcome "
+            f"({self.positives} reached SQL)."
+        )
+        return "\n".join(lines)

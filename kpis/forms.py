@@ -1,9 +1,13 @@
-"""The dashboard's filter form: a period, a channel, a campaign."""
+"""The dashboard's filter form (a period, a channel, a campaign) and the calibration
+page's target."""
+
+from decimal import Decimal
 
 from django import forms
 
 from campaigns.forms import DateInput
 from campaigns.models import Campaign, Channel
+from kpis.calibration import DEFAULT_TARGET, MAX_TARGET, MIN_TARGET
 from kpis.queries import Period, Scope
 
 PERIODS = [
@@ -58,3 +62,27 @@ class DashboardFilterForm(forms.Form):
             campaign=campaign.pk if campaign else None, channel=data.get("channel") or None
         )
         return period, scope, label
+
+
+#: Acceptance targets offered on the calibration page; the API takes any in 0.5–1.0.
+TARGETS = [(f"{percent / 100:g}", f"{percent} %") for percent in range(50, 101, 5)]
+
+
+class CalibrationForm(forms.Form):
+    """The acceptance rate the suggested threshold must keep (a fraction of 1)."""
+
+    target = forms.DecimalField(
+        min_value=Decimal(str(MIN_TARGET)),
+        max_value=Decimal(str(MAX_TARGET)),
+        max_digits=5,
+        decimal_places=4,
+        required=False,
+        label="Sales acceptance target",
+        widget=forms.Select(choices=TARGETS),
+    )
+
+    def target_rate(self) -> float:
+        """The target asked for; the default when none (or a bad one) was given."""
+        if self.is_valid() and self.cleaned_data["target"] is not None:
+            return float(self.cleaned_data["target"])
+        return DEFAULT_TARGET

@@ -35,8 +35,7 @@ from handoffs.models import Handoff
 from kpis.calibration import (
     BAND_WIDTH,
     DEFAULT_TARGET,
-    Acceptance,
-    Band,
+    CalibrationReport,
     acceptance_at,
     bands,
     roc_auc,
@@ -376,24 +375,6 @@ def decision_counts() -> list[tuple[int, int, int]]:
         .order_by("score_at")
     )
     return [(row["score_at"], row["accepted"], row["rejected"]) for row in rows]
-
-
-@dataclass(frozen=True)
-class CalibrationReport:
-    """What the calibration page and ``/api/v1/scoring/calibration/`` show."""
-
-    bands: list[Band]
-    auc: float | None
-    outcomes: int
-    positives: int
-    target_acceptance_rate: float
-    suggested: Acceptance | None
-    current_threshold: int | None
-    current: Acceptance | None
-
-    @property
-    def suggested_threshold(self) -> int | None:
-        return self.suggested.threshold if self.suggested else None
 
 
 def calibration(

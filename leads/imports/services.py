@@ -28,7 +28,6 @@ from campaigns.models import Campaign
 from leads.imports import capture, csvfile
 from leads.imports.mapping import FIELDS, check_mapping, columns_of, guess_mapping, row_to_capture
 from leads.imports.models import LeadImport, LeadImportError
-from leads.models import Lead
 
 logger = logging.getLogger(__name__)
 
@@ -223,22 +222,17 @@ def _capture_chunk(lead_import: LeadImport, chunk: list[tuple[int, list[str]]], 
             failures.append(_failure(lead_import, number, values, errors))
         else:
             rows.append((number, values, data))
-    outcomes = capture.capture_rows([data for _, _, data in rows], campaign=lead_import.campaign)
-    existing_ids = [o.lead_id for o in outcomes if o.status == "updated" and o.lead_id]
-    # A lead made since this import started was (nearly always) made by its earlier rows:
-    # matching it again is an update; matching a lead from before is a merge.
-    ours = set(
-        Lead.objects.filter(
-            pk__in=existing_ids, created_at__gte=lead_import.started_at or timezone.now()
-        ).values_list("pk", flat=True)
-    )
+    results = capture.capture_rows([data for _, _, data in rows], campaign=lead_import.campaign)
+    # A lead made since this import started was (nearly always) made by its own earlier
+    # rows: matching it again is an update; matching a lead from before is a merge.
+    started = lead_import.started_at or timezone.now()
     counts = {"created": 0, "updated": 0, "merged": 0}
-    for (number, values, _), outcome in zip(rows, outcomes, strict=True):
-        if outcome.status == "error":
-            failures.append(_failure(lead_import, number, values, outcome.errors))
-        elif outcome.status == "created":
+    for (number, values, _), result in zip(rows, results, strict=True):
+        if result.status == "error":
+            failures.append(_failure(lead_import, number, values, result.errors))
+        elif result.status == "created":
             counts["created"] += 1
-        elif outcome.lead_id in ours:
+        elif result.lead is not None and result.lead.created_at >= started:
             counts["updated"] += 1
         else:
             counts["merged"] += 1
