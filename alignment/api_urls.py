@@ -10,6 +10,7 @@ from handoffs.api import ActivityViewSet, HandoffViewSet
 from kpis.api import SummaryView
 from kpis.api_calibration import CalibrationView
 from leads.api import LeadViewSet, TouchpointViewSet
+from leads.api_scoring import RuleSetViewSet
 from leads.imports.api import LeadImportErrorsCsvView, LeadImportViewSet
 
 app_name = "api"
@@ -23,6 +24,7 @@ router.register("activities", ActivityViewSet, basename="activity")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("imports", LeadImportViewSet, basename="import")
 router.register("jobs", JobViewSet, basename="job")
+router.register("scoring/rulesets", RuleSetViewSet, basename="ruleset")
 
 urlpatterns = [
     path("kpis/summary/", SummaryView.as_view(), name="kpi-summary"),

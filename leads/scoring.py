@@ -247,6 +247,8 @@ def normalised(rule: Rule) -> Rule:
         label=rule.label.strip(),
         touchpoint_kind=rule.touchpoint_kind,
         cap=rule.cap,
+        # Kept, so that asking an engagement rule to disqualify is an error, not ignored.
+        disqualifies=rule.disqualifies,
     )
 
 
