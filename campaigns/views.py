@@ -87,13 +87,17 @@ def campaign_create(request):
 def campaign_edit(request, pk: int):
     campaign = get_object_or_404(Campaign, pk=pk)
     form = CampaignForm(request.POST or None, instance=campaign)
-    web = WebFormSettingsForm(request.POST or None, instance=campaign, prefix="web")
+    # A post without the web form's fields (an older page, a script) leaves them as they are.
+    posted_web = any(key.startswith("web-") for key in request.POST)
+    web = WebFormSettingsForm(request.POST if posted_web else None, instance=campaign, prefix="web")
     if request.method == "POST":
         # The campaign form first: its model check must see the stored web form settings.
         campaign_ok = form.is_valid()
-        if web.is_valid() and campaign_ok:
+        web_ok = web.is_valid() if posted_web else True
+        if campaign_ok and web_ok:
+            web_settings = web.settings() if posted_web else {}
             saved = _save(
-                form, lambda data: services.update_campaign(campaign, **data, **web.settings())
+                form, lambda data: services.update_campaign(campaign, **data, **web_settings)
             )
             if saved is not None:
                 messages.success(request, "Campaign saved.")

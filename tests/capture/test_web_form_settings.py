@@ -154,3 +154,26 @@ def test_a_rep_sees_the_link_to_the_form_but_no_snippets(client, rep, campaign):
 
     assert f'href="/f/{campaign.form_key}/"' in body
     assert "embed.js" not in body
+
+
+def test_a_post_without_the_web_form_fields_keeps_the_web_form_as_it_was(marketer, campaign):
+    browser = Client()
+    browser.force_login(marketer)
+    data = {
+        "name": "Spring webinar, second run",
+        "channel": campaign.channel,
+        "status": campaign.status,
+        "starts_on": campaign.starts_on.isoformat(),
+        "budget": str(campaign.budget),
+        "utm_campaign": campaign.utm_campaign,
+        "target_leads": "0",
+        "target_mqls": "0",
+    }
+    fields_before = campaign.form_fields
+
+    response = browser.post(reverse("campaigns:edit", args=[campaign.pk]), data)
+
+    campaign.refresh_from_db()
+    assert response.status_code == 302
+    assert campaign.name == "Spring webinar, second run"
+    assert campaign.form_fields == fields_before
