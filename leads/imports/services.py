@@ -198,7 +198,7 @@ def _commit_chunk(import_id: int, chunk: list[tuple[int, list[str]]], columns) -
         # The lock makes runs of one import take turns chunk by chunk; each skips the rows
         # another has committed, so two deliveries of the task never capture a row twice.
         lead_import = (
-            LeadImport.objects.select_for_update()
+            LeadImport.objects.select_for_update(of=("self",))
             .select_related("job", "campaign")
             .get(pk=import_id)
         )
@@ -276,7 +276,11 @@ def counts_of(lead_import: LeadImport) -> dict[str, int]:
 def fail_import(import_id: int, *, error: str) -> None:
     """Stop an import for good with a reason people can read; rows committed stay."""
     with transaction.atomic():
-        lead_import = LeadImport.objects.select_for_update().select_related("job").get(pk=import_id)
+        lead_import = (
+            LeadImport.objects.select_for_update(of=("self",))
+            .select_related("job")
+            .get(pk=import_id)
+        )
         if lead_import.finished:
             return
         lead_import.status = LeadImport.Status.FAILED
