@@ -349,14 +349,14 @@ def outcome_counts() -> list[tuple[int, int, int]]:
     """``(score, positives, negatives)`` per distinct score at handoff (one query)."""
     rows = (
         handoff_outcomes()
-        .values("score_at")
+        .values(score=F("score_at"))
         .annotate(
             positives=Count("pk", filter=Q(reached_sql=True)),
             negatives=Count("pk", filter=Q(reached_sql=False)),
         )
-        .order_by("score_at")
+        .order_by("score")
     )
-    return [(row["score_at"], row["positives"], row["negatives"]) for row in rows]
+    return [(row["score"], row["positives"], row["negatives"]) for row in rows]
 
 
 def decision_counts() -> list[tuple[int, int, int]]:
