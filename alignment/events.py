@@ -72,4 +72,3 @@ def publish_many(name: str, pending: Sequence[Pending]) -> list[Event]:
             for handler in handlers:
                 handler(event=event, **item.context)
     return created
-

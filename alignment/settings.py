@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Idempotency-Key on API POSTs: after authentication, around the API views.
+    "alignment.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -191,6 +193,9 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
+# API POSTs under this path honour the Idempotency-Key header (alignment/idempotency.py).
+IDEMPOTENCY_PATH_PREFIX = "/api/"
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -200,13 +205,16 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "alignment.api.StandardPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Per token (a user has one), counted in the shared cache; see alignment/throttling.py.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "alignment.throttling.UserThrottle",
+        "alignment.throttling.AnonThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "user": os.environ.get("API_THROTTLE_USER", "6000/minute"),
         "anon": os.environ.get("API_THROTTLE_ANON", "120/minute"),
+        # leads/, leads/bulk/, touchpoints/ and imports/ POSTs, per token.
+        "capture": os.environ.get("API_THROTTLE_CAPTURE", "3000/minute"),
     },
     "EXCEPTION_HANDLER": "alignment.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -223,6 +231,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "alignment.idempotency.document_idempotency_key",
+    ],
     # One schema name per choice set, so clients get stable enum type names.
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "leads.models.Stage",
@@ -273,6 +285,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(STATE_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "purge-idempotency-keys": {
+        "task": "alignment.tasks.purge_idempotency_keys",
+        "schedule": timedelta(hours=1),
+    },
     "escalate-overdue-handoffs": {
         "task": "handoffs.tasks.escalate_overdue_handoffs",
         "schedule": timedelta(minutes=1),

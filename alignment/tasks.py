@@ -6,7 +6,7 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.utils import timezone
 
-from alignment import services
+from alignment import idempotency, services
 from alignment.models import Notification
 
 MAX_ATTEMPTS = 8
@@ -42,3 +42,9 @@ def redeliver_pending_notifications() -> int:
     for pk in ids:
         deliver_notification.delay(pk)
     return len(ids)
+
+
+@shared_task
+def purge_idempotency_keys() -> int:
+    """Delete Idempotency-Keys older than their 24 hours."""
+    return idempotency.purge_expired()

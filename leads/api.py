@@ -1,9 +1,10 @@
 """REST API for leads and touchpoints (``/api/v1/leads/``, ``/api/v1/touchpoints/``).
 
-Every write calls a service: capture (``leads.services.capture_lead``) upserts by
-normalised email, profile edits go through ``update_lead``, stage changes through
-``handoffs.services.move_lead`` (which checks the caller's role), touchpoints through
-``record_touchpoint``.
+Every write calls a service: capture (``leads.services.capture_lead``, and its batch form
+``capture_leads`` for ``leads/bulk/``) upserts by normalised email, profile edits go
+through ``update_lead``, stage changes through ``handoffs.services.move_lead`` (which
+checks the caller's role), touchpoints through ``record_touchpoint``. The capture
+endpoints count against their own throttle scope, ``capture``.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -16,6 +17,7 @@ from rest_framework.response import Response
 
 from alignment.api import error_responses
 from alignment.roles import ALL_ROLES, MANAGER, MARKETING, HasRole
+from alignment.throttling import CaptureThrottled
 from campaigns.models import Campaign
 from handoffs.queries import lead_timeline
 from handoffs.services import STAGE_ROLES, move_lead
@@ -49,6 +51,12 @@ LEAD_FIELDS = [
     "updated_at",
 ]
 EDITABLE_FIELDS = [*services.PROFILE_FIELDS, "consent", *services.UTM_FIELDS]
+#: Most rows one ``leads/bulk/`` request may carry.
+BULK_MAX_ROWS = 1000
+#: What a row of ``leads/bulk/`` may hold; other keys are ignored, as on ``leads/``.
+BULK_ROW_FIELDS = frozenset(
+    {"email", *EDITABLE_FIELDS, "campaign", "touchpoint_kind", "occurred_at", "url"}
+)
 
 
 def normalised_email(value: str) -> str:
@@ -104,6 +112,40 @@ class LeadCaptureSerializer(serializers.ModelSerializer):
         return normalised_email(value)
 
 
+class LeadBulkSerializer(serializers.Serializer):
+    """Input of ``POST leads/bulk/``: up to 1000 rows, each shaped like ``POST leads/``.
+
+    Only the list is checked here; each row is checked by capture, so a bad row is
+    reported in its result and never stops the others.
+    """
+
+    leads = serializers.ListField(
+        child=serializers.JSONField(),
+        allow_empty=False,
+        max_length=BULK_MAX_ROWS,
+        help_text="Rows with the fields of `POST leads/` (plus `occurred_at` and `url` of "
+        "the touchpoint); `touchpoint_kind` defaults to `api`.",
+    )
+
+
+class BulkRowSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="The row's position in `leads`, from 0.")
+    status = serializers.ChoiceField(choices=["created", "updated", "error"])
+    id = serializers.IntegerField(required=False, help_text="The lead (not for errors).")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text='Why the row was not captured: `{"field": ["message", ...]}`.',
+    )
+
+
+class BulkResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    results = BulkRowSerializer(many=True)
+
+
 class LeadUpdateSerializer(serializers.ModelSerializer):
     """Input of ``PATCH leads/{id}/``: profile, consent and UTM fields."""
 
@@ -134,7 +176,9 @@ class StageChangeSerializer(serializers.Serializer):
 
 class TimelineEntrySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
-    kind = serializers.CharField(help_text="touchpoint, stage_change, handoff or activity")
+    kind = serializers.CharField(
+        help_text="touchpoint, stage_change, handoff, activity, field_conflict or merge"
+    )
     title = serializers.CharField()
     detail = serializers.CharField()
     actor = serializers.CharField()
@@ -145,12 +189,18 @@ class TimelineEntrySerializer(serializers.Serializer):
     list=extend_schema(summary="List leads"),
     retrieve=extend_schema(summary="One lead, with its score explained"),
 )
-class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class LeadViewSet(
+    CaptureThrottled,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     queryset = Lead.objects.all()
     filterset_class = LeadFilter
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     ordering_fields = ["created_at", "updated_at", "score"]
     permission_classes = [HasRole.of(write=(MARKETING, MANAGER))]
+    capture_actions = ("create", "bulk")
 
     def get_serializer_class(self):
         if self.action == "list":
@@ -172,6 +222,50 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(
             LeadDetailSerializer(result.lead).data,
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        summary="Capture up to 1000 leads (upsert by normalised email, row by row results)",
+        request=LeadBulkSerializer,
+        responses={200: BulkResultSerializer, **error_responses(400, 403)},
+    )
+    @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
+    def bulk(self, request):
+        data = LeadBulkSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rows = data.validated_data["leads"]
+        objects = [
+            {"touchpoint_kind": TouchpointKind.API}
+            | {key: value for key, value in row.items() if key in BULK_ROW_FIELDS}
+            for row in rows
+            if isinstance(row, dict)
+        ]
+        result = services.capture_leads(objects)
+        # Rows that are not objects never reach capture; they keep their place in the answer.
+        captured = iter(result.rows)
+        answers = []
+        for index, row in enumerate(rows):
+            if isinstance(row, dict):
+                answers.append({**next(captured).as_dict(), "index": index})
+            else:
+                answers.append(
+                    {
+                        "index": index,
+                        "status": "error",
+                        "errors": {"non_field_errors": ["Expected an object."]},
+                    }
+                )
+        counts = {
+            status: sum(1 for answer in answers if answer["status"] == status)
+            for status in ("created", "updated", "error")
+        }
+        return Response(
+            {
+                "created": counts["created"],
+                "updated": counts["updated"],
+                "failed": counts["error"],
+                "results": answers,
+            }
         )
 
     @extend_schema(
@@ -252,10 +346,10 @@ class TouchpointCreateSerializer(serializers.Serializer):
         lead, email = attrs.get("lead"), attrs.pop("email", "")
         if lead is None and not email:
             raise serializers.ValidationError({"lead": ["Give the lead's id or its email."]})
-        if lead is not None and email and lead.email != email:
+        if lead is not None and email and services.lead_for_email(email) != lead:
             raise serializers.ValidationError({"email": ["This is not that lead's email."]})
         if lead is None:
-            lead = Lead.objects.filter(email=email).first()
+            lead = services.lead_for_email(email)
             if lead is None:
                 raise serializers.ValidationError(
                     {"email": ["No lead has this email; capture it with POST leads/ first."]}
@@ -265,7 +359,7 @@ class TouchpointCreateSerializer(serializers.Serializer):
 
 
 @extend_schema_view(list=extend_schema(summary="List touchpoints, newest first"))
-class TouchpointViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class TouchpointViewSet(CaptureThrottled, mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = Touchpoint.objects.order_by("-occurred_at", "-id")
     serializer_class = TouchpointSerializer
     filterset_class = TouchpointFilter

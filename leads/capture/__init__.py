@@ -41,7 +41,7 @@ from leads.capture.values import (
     clean_values,
     normalise_email,
 )
-from leads.models import Lead, Touchpoint, TouchpointKind
+from leads.models import Lead, LeadMerge, Touchpoint, TouchpointKind
 
 __all__ = [
     "EMAIL_MAX_LENGTH",
@@ -54,6 +54,7 @@ __all__ = [
     "RowResult",
     "capture_lead",
     "capture_leads",
+    "lead_for_email",
     "clean_consent",
     "clean_values",
     "normalise_email",
@@ -158,6 +159,15 @@ def capture_leads(
             )
         )
     return BatchResult(rows=results)
+
+
+def lead_for_email(email: str) -> Lead | None:
+    """The lead an address belongs to: its own, or the one it was merged into."""
+    lead = Lead.objects.filter(email=email).first()
+    if lead is not None:
+        return lead
+    merge = LeadMerge.objects.filter(merged_email=email).order_by("-merged_at", "-id").first()
+    return merge.lead if merge is not None else None
 
 
 def row_errors(row: Mapping[str, Any]) -> dict[str, list[str]]:

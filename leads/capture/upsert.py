@@ -36,6 +36,9 @@ def resolve_campaigns(
 
     Two queries for the whole batch at most; an unknown id is the row's error.
     """
+    for row in rows:
+        if isinstance(row.campaign, str) and row.campaign.strip().isdigit():
+            row.campaign = int(row.campaign)
     ids = {row.campaign for row in rows if isinstance(row.campaign, int)}
     known = set(Campaign.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
     codes = {
