@@ -48,7 +48,7 @@ def propose_agreement(
 
     Only a manager proposes (the agreement is theirs to sign). A draft takes effect only
     once a marketing and a sales manager approve it; until then nothing is measured
-    against it. A proposal must change at least one term.
+    against it. A proposal must change at least one term, and not repeat a draft.
     """
     if not has_role(by, MANAGER):
         raise PermissionDenied("Only a manager can propose a new version of the agreement.")
@@ -59,6 +59,10 @@ def propose_agreement(
     if all(terms[name] == value for name, value in changes.items()):
         raise ValidationError(f"This proposal changes nothing in v{based_on.number}.")
     terms.update(changes)
+    # A second click on the same proposal should not make a second draft.
+    for draft in AgreementVersion.objects.filter(status=AgreementVersion.Status.DRAFT):
+        if all(getattr(draft, name) == value for name, value in terms.items()):
+            raise ValidationError(f"v{draft.number} already proposes these terms.")
     # Two proposals at once may pick the same number; the unique number lets one win
     # and the other tries again with the next one.
     attempts = 3

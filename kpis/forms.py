@@ -77,6 +77,7 @@ class CalibrationForm(forms.Form):
         max_digits=5,
         decimal_places=4,
         required=False,
+        initial=Decimal(str(DEFAULT_TARGET)),
         label="Sales acceptance target",
         widget=forms.Select(choices=TARGETS),
     )

@@ -89,8 +89,8 @@ def calibration_propose(request):
             notes=report.as_note(version=agreement.number, on=timezone.localdate()),
             mql_threshold=report.suggested_threshold,
         )
-    except ValidationError:
-        messages.error(request, f"v{agreement.number} already has that threshold.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
         return redirect(back)
     messages.success(
         request,

@@ -74,6 +74,25 @@ def test_a_proposal_that_changes_nothing_is_refused(db, manager):
     assert not drafts().exists()
 
 
+def test_a_proposal_that_repeats_a_draft_is_refused(db, manager):
+    propose_agreement(by=manager, based_on=in_force(), mql_threshold=65)
+    with pytest.raises(ValidationError, match="v2 already proposes these terms"):
+        propose_agreement(by=manager, based_on=in_force(), mql_threshold=65)
+    assert drafts().count() == 1
+
+
+def test_a_second_click_on_the_button_makes_no_second_draft(
+    client_as,
+    manager,
+    known_data,  # noqa: F811
+):
+    browser = client_as(manager)
+    browser.post(PROPOSE, {"target": "0.8"})
+    response = browser.post(PROPOSE, {"target": "0.8"}, follow=True)
+    assert drafts().count() == 1
+    assert "v2 already proposes these terms." in response.content.decode()
+
+
 def test_a_proposal_cannot_set_the_approvals(db, manager):
     with pytest.raises(TypeError):
         propose_agreement(by=manager, based_on=in_force(), sales_approved_by=manager)
@@ -143,7 +162,7 @@ def test_nothing_is_proposed_when_the_threshold_in_force_is_the_suggestion(
     set_agreement(mql_threshold=60)
     response = client_as(manager).post(PROPOSE, {"target": "0.8"}, follow=True)
     assert not drafts().exists()
-    assert "already has that threshold" in response.content.decode()
+    assert "This proposal changes nothing in v1." in response.content.decode()
 
 
 def test_a_bad_target_proposes_nothing(client_as, manager, known_data):  # noqa: F811
@@ -158,7 +177,7 @@ def test_the_agreement_page_lists_the_proposed_versions(client_as, manager, mark
 
     assert "Proposed versions" in body
     assert "v2" in body
-    assert "MQL threshold: 50 → <strong>65</strong>" in body
+    assert "MQL threshold: 50 → 65" in body
     assert "Max Manager" in body
     assert "From the report." in body
 
