@@ -20,6 +20,7 @@ Handler = Callable[..., None]
 LEAD_CAPTURED = "lead.captured"
 LEAD_SCORED = "lead.scored"
 LEAD_STAGE_CHANGED = "lead.stage_changed"
+LEAD_MERGED = "lead.merged"
 HANDOFF_OPENED = "handoff.opened"
 HANDOFF_CLAIMED = "handoff.claimed"
 HANDOFF_REJECTED = "handoff.rejected"

@@ -9,3 +9,4 @@ class HandoffsConfig(AppConfig):
         from handoffs import services
 
         events.subscribe(events.LEAD_STAGE_CHANGED, services.on_lead_stage_changed)
+        events.subscribe(events.LEAD_MERGED, services.on_lead_merged)

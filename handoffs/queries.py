@@ -151,7 +151,9 @@ def _conflict_entry(conflict: LeadFieldConflict) -> TimelineEntry:
 
 def _merge_entry(merge: LeadMerge) -> TimelineEntry:
     """A duplicate folded into this lead, with what it brought."""
-    moved = ", ".join(f"{count} {kind}" for kind, count in merge.moved.items() if count)
+    moved = ", ".join(
+        f"{count} {_kind_label(kind, count)}" for kind, count in merge.moved.items() if count
+    )
     took = ", ".join(
         str(Lead._meta.get_field(name).verbose_name) for name in merge.filled if name != "campaign"
     )
@@ -172,6 +174,14 @@ def _merge_entry(merge: LeadMerge) -> TimelineEntry:
             "moved": merge.moved,
         },
     )
+
+
+def _kind_label(kind: str, count: int) -> str:
+    """``stage_changes`` → "stage changes", or "stage change" for one."""
+    label = kind.replace("_", " ")
+    if count != 1:
+        return label
+    return label[:-3] + "y" if label.endswith("ies") else label.removesuffix("s")
 
 
 def _handoff_entries(handoff: Handoff) -> list[TimelineEntry]:

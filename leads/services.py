@@ -35,6 +35,7 @@ from leads.capture import (
     request_scoring_many,
     resolve_campaign,
 )
+from leads.merge import MergePlan, merge_leads, plan_merge
 from leads.models import (
     Lead,
     ScoreChange,
@@ -53,11 +54,14 @@ __all__ = [
     "UTM_FIELDS",
     "BatchResult",
     "CaptureResult",
+    "MergePlan",
     "RowResult",
     "capture_lead",
     "capture_leads",
     "lead_for_email",
+    "merge_leads",
     "normalise_email",
+    "plan_merge",
     "request_scoring",
     "request_scoring_many",
     "resolve_campaign",

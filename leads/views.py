@@ -1,10 +1,15 @@
-"""Lead pages: the list with filters and the lead detail with score, brief and timeline."""
+"""Lead pages: the list with filters, the lead detail with score, brief and timeline, and
+the merge of a possible duplicate (preview, then confirm)."""
 
+from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.shortcuts import get_object_or_404, render
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
 
 from alignment.pages import is_filtered, paginate, role_required, wants_fragment
-from alignment.roles import MANAGER, SALES, has_role
+from alignment.roles import MANAGER, MARKETING, SALES, has_role
 from campaigns.models import Campaign
 from handoffs.forms import ActivityForm
 from handoffs.models import Handoff
@@ -13,7 +18,9 @@ from handoffs.services import move_refusal
 from leads.filters import LeadFilter
 from leads.forms import StageForm
 from leads.lifecycle import can_advance
+from leads.merge import merge_leads, plan_merge, survivor_first
 from leads.models import Lead, Stage
+from leads.queries import possible_duplicates
 
 SORTS = {
     "newest": ("-created_at", "-id"),
@@ -127,6 +134,15 @@ def render_lead_detail(
         "can_claim": handoff is not None
         and handoff.status == Handoff.Status.OPEN
         and has_role(request.user, SALES, MANAGER),
+        "duplicates": [
+            {
+                "lead": found.lead,
+                "reasons": found.reasons,
+                "order": survivor_first(lead, found.lead),
+            }
+            for found in possible_duplicates(lead)
+        ],
+        "can_merge": has_role(request.user, MARKETING, MANAGER),
     }
     return render(request, "leads/detail.html", context, status=status)
 
@@ -135,3 +151,40 @@ def render_lead_detail(
 def lead_detail(request, pk: int):
     lead = get_object_or_404(Lead.objects.select_related("campaign", "owner"), pk=pk)
     return render_lead_detail(request, lead)
+
+
+@role_required(MARKETING, MANAGER)
+@require_http_methods(["GET", "POST"])
+def lead_merge(request, pk: int, other: int):
+    """Merge lead ``other`` into lead ``pk``: a preview of what wins and what moves (GET),
+    then the merge (POST), which lands on the surviving lead's page."""
+    leads = Lead.objects.select_related("campaign", "owner")
+    survivor, duplicate = get_object_or_404(leads, pk=pk), get_object_or_404(leads, pk=other)
+    if survivor.pk == duplicate.pk:
+        raise Http404("A lead is not its own duplicate.")
+    if request.method == "POST":
+        try:
+            merge = merge_leads(survivor, duplicate, by=request.user)
+        except ValidationError as error:
+            return _merge_preview(request, survivor, duplicate, errors=error.messages, status=409)
+        messages.success(request, f"Merged {merge.merged_email} into {survivor}.")
+        return redirect("leads:detail", survivor.pk)
+    return _merge_preview(request, survivor, duplicate)
+
+
+def _merge_preview(request, survivor: Lead, duplicate: Lead, *, errors=(), status: int = 200):
+    plan = plan_merge(survivor, duplicate)
+    campaigns = {lead.campaign_id: lead.campaign for lead in (survivor, duplicate)}
+    context = {
+        "plan": plan,
+        "survivor": survivor,
+        "duplicate": duplicate,
+        "first_touch": campaigns.get(plan.campaign_id),
+        "moved": [
+            (kind.replace("_", " ").capitalize(), count)
+            for kind, count in plan.moved.items()
+            if count
+        ],
+        "errors": [*errors] or ([plan.refusal] if plan.refusal else []),
+    }
+    return render(request, "leads/merge.html", context, status=status)

@@ -3,6 +3,7 @@
 - ``handoffs``: open with a brief and a route, claim (one winner), reject.
 - ``work``: activities and stage changes with their role rules.
 - ``sla``: escalation of handoffs past their deadlines.
+- ``merging``: what a merge of two leads does to their handoffs.
 """
 
 from handoffs.services.handoffs import (
@@ -21,6 +22,7 @@ from handoffs.services.handoffs import (
     reject_handoff,
     route,
 )
+from handoffs.services.merging import on_lead_merged
 from handoffs.services.sla import escalate_overdue
 from handoffs.services.work import (
     SALES_STAGES,
@@ -47,6 +49,7 @@ __all__ = [
     "log_activity",
     "move_lead",
     "move_refusal",
+    "on_lead_merged",
     "on_lead_stage_changed",
     "open_handoff",
     "reject_handoff",
