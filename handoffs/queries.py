@@ -129,7 +129,7 @@ def lead_timeline(lead: Lead) -> list[TimelineEntry]:
 
 def _conflict_entry(conflict: LeadFieldConflict) -> TimelineEntry:
     """A capture offered another value for a filled field: the lead kept its own."""
-    label = str(Lead._meta.get_field(conflict.field).verbose_name).capitalize()
+    label = _field_label(conflict.field).capitalize()
     source = (
         TouchpointKind(conflict.source).label
         if conflict.source in TouchpointKind.values
@@ -154,9 +154,7 @@ def _merge_entry(merge: LeadMerge) -> TimelineEntry:
     moved = ", ".join(
         f"{count} {_kind_label(kind, count)}" for kind, count in merge.moved.items() if count
     )
-    took = ", ".join(
-        str(Lead._meta.get_field(name).verbose_name) for name in merge.filled if name != "campaign"
-    )
+    took = ", ".join(_field_label(name) for name in merge.filled if name != "campaign")
     return TimelineEntry(
         at=merge.merged_at,
         kind="merge",
@@ -174,6 +172,11 @@ def _merge_entry(merge: LeadMerge) -> TimelineEntry:
             "moved": merge.moved,
         },
     )
+
+
+def _field_label(name: str) -> str:
+    """A lead field's name as people read it ("company size")."""
+    return str(getattr(Lead._meta.get_field(name), "verbose_name", name))
 
 
 def _kind_label(kind: str, count: int) -> str:
