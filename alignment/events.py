@@ -73,3 +73,9 @@ def publish_many(name: str, pending: Sequence[Pending]) -> list[Event]:
             for handler in handlers:
                 handler(event=event, **item.context)
     return created
+
+
+def has_subscribers(name: str) -> bool:
+    """Whether an app handles ``name`` in-process. A batch that finds none may write its
+    events in the same SQL statement as its data instead of through ``publish_many``."""
+    return bool(_handlers.get(name))

@@ -153,17 +153,28 @@ class ScoreChange(models.Model):
     ``source="rescore"``), never for a rescore that changes nothing, so a lead's score at
     any moment is the last row at or before it (no row: the lead still had its initial 0).
     Reading it for many leads at once (the calibration report: "what was the score when
-    the lead became an MQL?") uses the ``(lead, scored_at)`` index; per-day trends use the
-    ``scored_at`` index. ``ruleset`` is the version that computed the score.
+    the lead was handed off?") uses the ``(lead, scored_at)`` index. ``ruleset`` is the
+    version that computed the score.
+
+    A batch rescore writes a row for nearly every lead, so the table carries no index
+    beyond that one: the foreign keys are not indexed on their own (the composite index
+    serves the lead's; versions are not deleted).
     """
 
     class Source(models.TextChoices):
         LEAD = "lead", "Lead scored"
         RESCORE = "rescore", "Batch rescore"
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="score_changes")
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="score_changes", db_index=False
+    )
     ruleset = models.ForeignKey(
-        ScoringRuleSet, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        ScoringRuleSet,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     score = models.IntegerField()
     fit_score = models.IntegerField()
@@ -176,7 +187,6 @@ class ScoreChange(models.Model):
         ordering = ["scored_at", "id"]
         indexes = [
             models.Index(fields=["lead", "scored_at"], name="score_change_lead_time"),
-            models.Index(fields=["scored_at"], name="score_change_time"),
         ]
 
     def __str__(self) -> str:
