@@ -24,6 +24,7 @@ and the view answers 401 or 403. Expired keys are deleted by the beat task
 import hashlib
 import json
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -75,7 +76,9 @@ def _api_user(request: HttpRequest):
     authenticators = [cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES]
     # DRF writes what it found onto the Django request; the view must authenticate
     # from a clean one (a refused session would otherwise turn its 403 into a 401).
-    saved = {name: request.__dict__[name] for name in ("user", "auth") if name in request.__dict__}
+    saved: dict[str, Any] = {
+        name: request.__dict__[name] for name in ("user", "auth") if name in request.__dict__
+    }
     try:
         user = Request(request, authenticators=authenticators).user
     except APIException:

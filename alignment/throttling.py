@@ -14,12 +14,18 @@ keep working when Redis is down, and a limiter is not worth an outage.
 """
 
 import logging
+from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
 logger = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from rest_framework.views import APIView as _View
+else:
+    _View = object
 
 
 class _SharedRate(SimpleRateThrottle):
@@ -50,7 +56,7 @@ class CaptureThrottle(_SharedRate, UserRateThrottle):
     scope = "capture"
 
 
-class CaptureThrottled:
+class CaptureThrottled(_View):
     """Viewset mixin: the actions in ``capture_actions`` count against ``capture``."""
 
     capture_actions: tuple[str, ...] = ("create",)

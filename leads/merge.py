@@ -28,7 +28,7 @@ from leads.models import Lead, LeadFieldConflict, LeadMerge, Stage
 
 #: How far a lead is in sales' hands. A merge keeps the survivor's stage and owner, so a
 #: lead sales is working (or has in its queue) never merges into one that is further back.
-SALES_REACH = {
+SALES_REACH: dict[str, int] = {
     Stage.NEW: 0,
     Stage.RECYCLED: 0,
     Stage.DISQUALIFIED: 0,
@@ -97,7 +97,7 @@ def _same(one: Any, other: Any) -> bool:
 
 
 def _field_plan(name: str, survivor: Any, duplicate: Any) -> FieldPlan:
-    label = str(Lead._meta.get_field(name).verbose_name).capitalize()
+    label = str(getattr(Lead._meta.get_field(name), "verbose_name", name)).capitalize()
     if duplicate in (None, ""):
         outcome = EMPTY if survivor in (None, "") else KEPT
     elif survivor in (None, ""):
@@ -110,7 +110,7 @@ def _field_plan(name: str, survivor: Any, duplicate: Any) -> FieldPlan:
     return FieldPlan(name, label, survivor, duplicate, outcome)
 
 
-def _relations() -> list[models.ManyToOneRel]:
+def _relations() -> list[models.ForeignObjectRel]:
     """Every table that points at a lead: its rows move with a merge, whatever app."""
     return [
         relation

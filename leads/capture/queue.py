@@ -73,6 +73,10 @@ def request_scoring_many(lead_ids: Sequence[int]) -> None:
 
         for start in range(0, len(ids), SCORING_TASK_SIZE):
             chunk = ids[start : start + SCORING_TASK_SIZE]
-            _publish(lambda chunk=chunk: score_leads.delay(chunk))
+
+            def send(chunk: list[int] = chunk) -> Any:
+                return score_leads.delay(chunk)
+
+            _publish(send)
 
     transaction.on_commit(_queue)

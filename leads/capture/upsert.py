@@ -177,7 +177,8 @@ class _Offer:
 def _rows_per_statement() -> int:
     if connection.vendor == "postgresql":
         return 1000
-    return max(1, connection.features.max_query_params // len(_INSERT_COLUMNS))
+    limit = connection.features.max_query_params or 999
+    return max(1, limit // len(_INSERT_COLUMNS))
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

@@ -121,7 +121,7 @@ def _company_size(value: Any) -> int | None:
 
 
 def _max_length(name: str) -> int:
-    return cast(int, Lead._meta.get_field(name).max_length)
+    return cast(int, getattr(Lead._meta.get_field(name), "max_length", None))
 
 
 #: One cleaner per lead field a capture or an edit may set: value in, stored value out.
