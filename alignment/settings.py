@@ -251,6 +251,27 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Cache: rate limits (the public form, API throttling) must count across every web
+# process, so with REDIS_URL they live in Redis; without it, in each process's memory.
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": "tandem",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The public web form (/f/<form_key>/): at most CAPTURE_RATE_LIMIT submissions per
+# CAPTURE_RATE_WINDOW seconds from one address to one form.
+CAPTURE_RATE_LIMIT = env_int("CAPTURE_RATE_LIMIT", 10)
+CAPTURE_RATE_WINDOW = env_int("CAPTURE_RATE_WINDOW", 600)
+# How many proxies in front of the app append to X-Forwarded-For. 0: the client address
+# is REMOTE_ADDR and the header, which anyone can forge, is ignored.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
 # Celery. With REDIS_URL: Redis broker and result backend, real `celery worker` and
 # `celery beat`. Without it: a file-system broker under .tandem/broker that the worker
 # started by ./run consumes, so scoring, notifications and SLA timers still run.
