@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from alignment.models import AgreementVersion, Event, Notification
+from alignment.models import AgreementVersion, Event, Job, Notification
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -47,4 +47,12 @@ class EventAdmin(ReadOnlyAdmin):
     list_display = ("id", "name", "subject", "created_at")
     list_filter = ("name",)
     search_fields = ("subject",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyAdmin):
+    list_display = ("id", "kind", "status", "done", "total", "created_by", "created_at")
+    list_filter = ("kind", "status")
+    search_fields = ("kind", "error", "created_by__username")
     date_hierarchy = "created_at"

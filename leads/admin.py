@@ -91,3 +91,7 @@ class ScoringRuleSetAdmin(admin.ModelAdmin):
     # One set is active at a time; activating retires the old one and rescores (services).
     readonly_fields = ("status", "created_at", "activated_at")
     inlines = [ScoringRuleInline]
+
+
+# The CSV import's admin lives in its package; importing it here registers it.
+from leads.imports import admin as imports_admin  # noqa: E402, F401
