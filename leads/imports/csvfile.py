@@ -7,7 +7,7 @@ sits in memory; only the rows of one chunk do.
 import codecs
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import IO
 
@@ -133,7 +133,7 @@ def inspect_csv(file: IO[bytes]) -> CsvInfo:
 
 def read_rows(
     file: IO[bytes], *, delimiter: str, after_row: int = 1
-) -> Iterator[tuple[int, list[str]]]:
+) -> Generator[tuple[int, list[str]], None, None]:
     """``(row number, values)`` for each non-blank row, as a spreadsheet numbers them:
     the header is row 1. Rows up to ``after_row`` are skipped (a resumed import)."""
     text = _text(file)

@@ -150,7 +150,9 @@ def preview(
     return result
 
 
-def _rows(file: IO[bytes], lead_import: LeadImport, after_row: int = 1) -> Generator:
+def _rows(
+    file: IO[bytes], lead_import: LeadImport, after_row: int = 1
+) -> Generator[tuple[int, list[str]], None, None]:
     return csvfile.read_rows(file, delimiter=lead_import.delimiter, after_row=after_row)
 
 

@@ -189,3 +189,26 @@ def test_the_upload_page_lists_recent_imports(client, marketer, manager):
     page = login(client, marketer).get(reverse("leads:import")).content.decode()
     assert "contacts.csv" in page
     assert "Draft" in page
+
+
+def test_the_upload_page_costs_a_fixed_number_of_queries(
+    client, marketer, django_assert_max_num_queries
+):
+    for _ in range(5):
+        a_draft(marketer)
+    login(client, marketer)
+    with django_assert_max_num_queries(10):
+        assert client.get(reverse("leads:import")).status_code == 200
+
+
+def test_the_report_costs_a_fixed_number_of_queries(
+    client, marketer, django_assert_max_num_queries
+):
+    bad = [hubspot_row(n, Email=f"bad-{n}") for n in range(1, 30)]
+    lead_import = services.start_import(
+        a_draft(marketer, csv_bytes([HUBSPOT_HEADERS, *bad])), by=marketer
+    )
+    services.run_import(lead_import.pk)
+    login(client, marketer)
+    with django_assert_max_num_queries(10):
+        assert client.get(reverse("leads:import_detail", args=[lead_import.pk])).status_code == 200
