@@ -14,8 +14,8 @@ WORKDIR /app
 COPY . .
 RUN pip install . \
     && DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
-    # Beat keeps its schedule state in .tandem/.
-    && mkdir -p .tandem \
+    # Beat keeps its schedule state in .tandem/; uploaded imports go to .tandem/media/.
+    && mkdir -p .tandem/media \
     && chown -R tandem:tandem .tandem
 
 USER tandem
