@@ -406,7 +406,8 @@ def _write_postgresql(writes: list[_Write], *, ruleset_id: int | None, now: date
                 "changed": write.numbers_changed,
             }
             for write in writes
-        ]
+        ],
+        separators=(",", ":"),
     )
     events_sql = ""
     if in_bulk:

@@ -208,49 +208,57 @@ class Scorer:
     """
 
     def __init__(self, rules: Sequence[Rule], *, half_life_days: int, now: datetime):
-        self.rules = list(rules)
-        self.labels = [rule_label(rule) for rule in self.rules]
         self.now = now.timestamp()
         self.half_life_seconds = half_life_days * DAY_SECONDS
+        # One flat tuple per rule, in the rules' order (the breakdown keeps it): the
+        # inner loop of a batch then reads locals, not attributes.
+        self.steps: list[tuple] = [
+            (True, rule.field, rule.test, rule.points, rule_label(rule), rule.disqualifies)
+            if rule.kind == "fit"
+            else (False, rule.touchpoint_kind, rule.points, rule.cap, rule_label(rule))
+            for rule in rules
+        ]
         #: The touchpoint kinds some rule counts: a caller need load no others.
-        self.kinds = {rule.touchpoint_kind for rule in self.rules if rule.kind != "fit"}
+        self.kinds = {rule.touchpoint_kind for rule in rules if rule.kind != "fit"}
         #: The facts the fit rules read.
-        self.fields = {rule.field for rule in self.rules if rule.kind == "fit"}
+        self.fields = {rule.field for rule in rules if rule.kind == "fit"}
 
     def score(self, facts: Mapping[str, Any], times: Mapping[str, Sequence[float]]) -> ScoreResult:
         """Score one lead from its facts and its touchpoints' timestamps by kind."""
-        result = ScoreResult()
-        breakdown = result.breakdown
+        breakdown: list[dict[str, Any]] = []
         fit = engagement = 0
-        for rule, label in zip(self.rules, self.labels, strict=True):
-            if rule.kind == "fit":
-                if not rule.test(facts.get(rule.field)):
+        disqualified_by = ""
+        now, half_life = self.now, self.half_life_seconds
+        for step in self.steps:
+            if step[0]:
+                _, field, test, points, label, disqualifies = step
+                if not test(facts.get(field)):
                     continue
-                fit += rule.points
-                if rule.disqualifies:
-                    breakdown.append(
-                        {"rule": label, "kind": "fit", "points": rule.points, "disqualifies": True}
-                    )
-                    result.disqualified_by = result.disqualified_by or label
+                fit += points
+                if disqualifies:
+                    line = {"rule": label, "kind": "fit", "points": points, "disqualifies": True}
+                    disqualified_by = disqualified_by or label
                 else:
-                    breakdown.append({"rule": label, "kind": "fit", "points": rule.points})
+                    line = {"rule": label, "kind": "fit", "points": points}
+                breakdown.append(line)
                 continue
-            stamps = times.get(rule.touchpoint_kind)
+            _, kind, points, cap, label = step
+            stamps = times.get(kind)
             if not stamps:
                 continue
-            now, half_life = self.now, self.half_life_seconds
-            raw = rule.points * sum(_decay(now - stamp, half_life) for stamp in stamps)
-            if rule.cap is not None:
-                raw = max(min(raw, rule.cap), -rule.cap)
-            points = round(raw)
-            if points == 0:
+            raw = points * sum(_decay(now - stamp, half_life) for stamp in stamps)
+            if cap is not None:
+                raw = max(min(raw, cap), -cap)
+            gained = round(raw)
+            if gained == 0:
                 continue
-            engagement += points
+            engagement += gained
             breakdown.append(
-                {"rule": label, "kind": "engagement", "points": points, "count": len(stamps)}
+                {"rule": label, "kind": "engagement", "points": gained, "count": len(stamps)}
             )
-        result.fit, result.engagement = fit, engagement
-        return result
+        return ScoreResult(
+            fit=fit, engagement=engagement, breakdown=breakdown, disqualified_by=disqualified_by
+        )
 
 
 def times_by_kind(touchpoints: Iterable[TouchpointFact]) -> dict[str, list[float]]:
