@@ -20,7 +20,7 @@ code, so a batch ends exactly as the same rows captured one by one would:
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from leads.capture.queue import request_scoring, request_scoring_many, reset_broker_backoff
-from leads.capture.upsert import resolve_campaign, resolve_campaigns, write_rows
+from leads.capture.upsert import Written, resolve_campaign, resolve_campaigns, write_rows
 from leads.capture.values import (
     EMAIL_MAX_LENGTH,
     PROFILE_FIELDS,
@@ -83,7 +83,8 @@ class RowResult:
     status: str
     lead_id: int | None = None
     errors: dict[str, list[str]] = field(default_factory=dict)
-    lead: Lead | None = field(default=None, repr=False)
+    #: When the lead was first captured (an import tells its own new leads by it).
+    lead_created_at: datetime | None = None
     touchpoint: Touchpoint | None = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -133,29 +134,27 @@ def capture_leads(
             errors[index] = exc.message_dict
     resolve_campaigns(valid, campaign, errors)
     valid = [row for row in valid if row.index not in errors]
-    leads: dict[int, Lead] = {}
-    touchpoints: dict[int, Touchpoint] = {}
-    new: set[int] = set()
+    written = Written(lead_ids={}, created_at={}, touchpoints={}, new=set())
     if valid:
         with transaction.atomic():
-            leads, touchpoints, new = write_rows(valid, now)
-            request_scoring_many(sorted({lead.pk for lead in leads.values()}))
+            written = write_rows(valid, now)
+            request_scoring_many(sorted(set(written.lead_ids.values())))
     results = []
     seen: set[int] = set()
     for index in range(len(rows)):
         if index in errors:
             results.append(RowResult(index=index, status=ERROR, errors=errors[index]))
             continue
-        lead = leads[index]
-        created = lead.pk in new and lead.pk not in seen
-        seen.add(lead.pk)
+        lead_id = written.lead_ids[index]
+        created = lead_id in written.new and lead_id not in seen
+        seen.add(lead_id)
         results.append(
             RowResult(
                 index=index,
                 status=CREATED if created else UPDATED,
-                lead_id=lead.pk,
-                lead=lead,
-                touchpoint=touchpoints[index],
+                lead_id=lead_id,
+                lead_created_at=written.created_at[index],
+                touchpoint=written.touchpoints[index],
             )
         )
     return BatchResult(rows=results)
@@ -221,7 +220,8 @@ def capture_lead(
     [result] = capture_leads([row]).rows
     if result.status == ERROR:
         raise ValidationError(result.errors)
-    assert result.lead is not None  # a row that is no error has its lead
     return CaptureResult(
-        lead=result.lead, created=result.status == CREATED, touchpoint=result.touchpoint
+        lead=Lead.objects.get(pk=cast(int, result.lead_id)),
+        created=result.status == CREATED,
+        touchpoint=result.touchpoint,
     )

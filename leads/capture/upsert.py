@@ -6,13 +6,16 @@ CONFLICT (email) DO UPDATE`` per chunk writes the offers with the merge rules in
 one ``INSERT`` each.
 """
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
 from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from alignment import events
 from campaigns.models import Campaign
@@ -72,8 +75,8 @@ def resolve_campaigns(
 
 
 _TEXT_FIELDS = tuple(name for name in (*PROFILE_FIELDS, *UTM_FIELDS) if name != "company_size")
-#: Columns one row of the upsert writes, in order; the rest are constants for a new lead.
-_INSERT_COLUMNS = (
+#: Columns each row of the upsert gives; a new lead takes the rest from the model's defaults.
+_ROW_COLUMNS = (
     "email",
     *_TEXT_FIELDS,
     "company_size",
@@ -83,18 +86,41 @@ _INSERT_COLUMNS = (
     "created_at",
     "updated_at",
 )
-_NEW_LEAD_CONSTANTS = {
-    "stage": "'new'",
-    "score": "0",
-    "fit_score": "0",
-    "engagement_score": "0",
-    "score_breakdown": "'[]'",
-    "scored_at": "NULL",
-    "owner_id": "NULL",
-}
+#: What the upsert reads back: the id, and the profile as it stands after the merge rules.
+_RETURNED = ("id", "email", "created_at", *PROFILE_FIELDS)
 
 
-def _upsert_sql(rows: int) -> str:
+def _column_field(column: str) -> Any:
+    return next(field for field in Lead._meta.concrete_fields if field.column == column)
+
+
+def _default_columns() -> list[tuple[str, Any]]:
+    """The other columns of a new lead (stage, scores, owner...) with their defaults, so a
+    field added to ``Lead`` later is written too."""
+    return [
+        (str(field.column), field.get_db_prep_save(field.get_default(), connection))
+        for field in Lead._meta.concrete_fields
+        if field.column not in _ROW_COLUMNS and not field.primary_key and not field.generated
+    ]
+
+
+def _source_sql(rows: int, defaults: list[str]) -> str:
+    """Where the upsert's rows come from. PostgreSQL reads them from one array per column
+    (``unnest``), which it parses far faster than a thousand ``VALUES`` tuples; SQLite
+    gets the tuples."""
+    if connection.vendor == "postgresql":
+
+        def cast(column: str) -> str:
+            return str(_column_field(column).cast_db_type(connection))
+
+        arrays = ", ".join(f"%s::{cast(column)}[]" for column in _ROW_COLUMNS)
+        constants = "".join(f", %s::{cast(column)}" for column in defaults)
+        return f"SELECT rows.*{constants} FROM unnest({arrays}) AS rows"
+    one_row = "({})".format(", ".join(["%s"] * (len(_ROW_COLUMNS) + len(defaults))))
+    return f"VALUES {', '.join([one_row] * rows)}"
+
+
+def _upsert_sql(rows: int, defaults: list[str]) -> str:
     """``INSERT ... ON CONFLICT (email) DO UPDATE`` with the merge rules in its SET list.
 
     The SET expressions read the row as it was (``table.column``) and the offer
@@ -104,10 +130,7 @@ def _upsert_sql(rows: int) -> str:
     """
     quote = connection.ops.quote_name
     table = quote(Lead._meta.db_table)
-    columns = [*_INSERT_COLUMNS, *_NEW_LEAD_CONSTANTS]
-    one_row = "({})".format(
-        ", ".join(["%s"] * len(_INSERT_COLUMNS) + list(_NEW_LEAD_CONSTANTS.values()))
-    )
+    columns = [*_ROW_COLUMNS, *defaults]
 
     def old(column: str) -> str:
         return f"{table}.{quote(column)}"
@@ -130,12 +153,12 @@ def _upsert_sql(rows: int) -> str:
         f"{quote('scored_at')} = NULL",
         f"{quote('updated_at')} = {new('updated_at')}",
     ]
-    returning = f"{quote('id')}, {quote('email')}"
+    returning = ", ".join(quote(column) for column in _RETURNED)
     if connection.vendor == "postgresql":
         returning += ", (xmax = 0)"
     return (
         f"INSERT INTO {table} ({', '.join(quote(column) for column in columns)}) "
-        f"VALUES {', '.join([one_row] * rows)} "
+        f"{_source_sql(rows, defaults)} "
         f"ON CONFLICT ({quote('email')}) DO UPDATE SET {', '.join(updates)} "
         f"RETURNING {returning}"
     )
@@ -151,7 +174,10 @@ class _Offer:
     campaign_id: int | None = None
     consent: bool = False
     lead_id: int = 0
+    lead_created_at: datetime | None = None
     inserted: bool = False
+    #: The lead's profile after the upsert, to find the offers it did not take.
+    profile: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for row in self.rows:
@@ -174,11 +200,27 @@ class _Offer:
         ]
 
 
-def _rows_per_statement() -> int:
+def _parameter_limit() -> int:
+    """How many parameters one statement may carry. SQLite's real limit (32766 since 3.32)
+    is far above the 999 Django assumes for every version."""
     if connection.vendor == "postgresql":
-        return 1000
-    limit = connection.features.max_query_params or 999
-    return max(1, limit // len(_INSERT_COLUMNS))
+        return 60_000
+    connection.ensure_connection()
+    try:
+        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    except AttributeError:  # Python before 3.11
+        return connection.features.max_query_params or 999
+
+
+def _rows_per_statement(params_per_row: int) -> int:
+    if connection.vendor == "postgresql":
+        return 5000  # one array per column: the statement's size is not in its parameters
+    return max(1, min(1000, _parameter_limit() // params_per_row))
+
+
+def _lookup_size() -> int:
+    """How many values one ``IN (...)`` may hold."""
+    return min(10_000, _parameter_limit())
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -189,7 +231,7 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 def _merged_into(emails: list[str]) -> dict[str, str]:
     """Emails of merged-away leads → the email of the lead they were merged into."""
     targets: dict[str, int] = {}
-    for chunk in _chunks(emails, 500):
+    for chunk in _chunks(emails, _lookup_size()):
         for email, lead_id in (
             LeadMerge.objects.filter(merged_email__in=chunk)
             .order_by("merged_at", "id")
@@ -208,19 +250,40 @@ def _upsert(offers: list[_Offer], now: datetime) -> None:
     existing: set[str] = set()
     if connection.vendor != "postgresql":
         # SQLite lets one writer at a time in, so what exists now is what the upsert meets.
-        for chunk in _chunks([offer.email for offer in offers], 500):
+        for chunk in _chunks([offer.email for offer in offers], _lookup_size()):
             existing.update(Lead.objects.filter(email__in=chunk).values_list("email", flat=True))
+    default_columns = _default_columns()
+    columns = [column for column, _ in default_columns]
+    defaults = [value for _, value in default_columns]
+    size = _rows_per_statement(len(_ROW_COLUMNS) + len(defaults))
     by_email = {offer.email: offer for offer in offers}
     with connection.cursor() as cursor:
-        for chunk in _chunks(offers, _rows_per_statement()):
-            params = [value for offer in chunk for value in offer.params(now)]
-            cursor.execute(_upsert_sql(len(chunk)), params)
+        for chunk in _chunks(offers, size):
+            if connection.vendor == "postgresql":
+                rows = [offer.params(now) for offer in chunk]
+                params = [*defaults, *(list(values) for values in zip(*rows, strict=True))]
+            else:
+                params = [value for offer in chunk for value in (*offer.params(now), *defaults)]
+            cursor.execute(_upsert_sql(len(chunk), columns), params)
             for returned in cursor.fetchall():
                 offer = by_email[returned[1]]
                 offer.lead_id = returned[0]
+                offer.lead_created_at = _aware(returned[2])
+                offer.profile = dict(zip(PROFILE_FIELDS, returned[3:], strict=False))
                 offer.inserted = (
-                    bool(returned[2]) if len(returned) > 2 else offer.email not in existing
+                    bool(returned[-1])
+                    if len(returned) > len(_RETURNED)
+                    else offer.email not in existing
                 )
+
+
+def _aware(value: Any) -> datetime | None:
+    """A timestamp read by a raw cursor: SQLite gives text in UTC, PostgreSQL a datetime."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if isinstance(value, datetime) and timezone.is_naive(value):
+        return timezone.make_aware(value, UTC)
+    return value
 
 
 def _same(kept: Any, offered: Any) -> bool:
@@ -230,19 +293,19 @@ def _same(kept: Any, offered: Any) -> bool:
     return kept == offered
 
 
-def _conflicts(offer: _Offer, lead: Lead, now: datetime) -> list[LeadFieldConflict]:
+def _conflicts(offer: _Offer, now: datetime) -> list[LeadFieldConflict]:
     """Offers for profile fields the lead holds with another value, first offer first."""
     conflicts: dict[tuple[str, str], LeadFieldConflict] = {}
     for row in offer.rows:
         for name in PROFILE_FIELDS:
             offered = row.values.get(name)
-            kept = getattr(lead, name)
+            kept = offer.profile.get(name)
             if offered is None or kept in (None, "") or _same(kept, offered):
                 continue
             conflicts.setdefault(
                 (name, str(offered)),
                 LeadFieldConflict(
-                    lead=lead,
+                    lead_id=offer.lead_id,
                     field=name,
                     kept_value=str(kept),
                     offered_value=str(offered),
@@ -254,13 +317,19 @@ def _conflicts(offer: _Offer, lead: Lead, now: datetime) -> list[LeadFieldConfli
     return list(conflicts.values())
 
 
-def write_rows(
-    rows: list[Row], now: datetime
-) -> tuple[dict[int, Lead], dict[int, Touchpoint], set[int]]:
-    """Upsert the leads of ``rows``, record their touchpoints, conflicts and events.
+@dataclass
+class Written:
+    """What ``write_rows`` did, by row index: the lead (id, when it was first captured),
+    the touchpoint; and which leads are new."""
 
-    Returns the lead and the touchpoint of each row index, and the ids of new leads.
-    """
+    lead_ids: dict[int, int]
+    created_at: dict[int, datetime | None]
+    touchpoints: dict[int, Touchpoint]
+    new: set[int]
+
+
+def write_rows(rows: list[Row], now: datetime) -> Written:
+    """Upsert the leads of ``rows``, record their touchpoints, conflicts and events."""
     aliases = _merged_into(sorted({row.email for row in rows}))
     groups: dict[str, list[Row]] = {}
     for row in rows:
@@ -268,18 +337,15 @@ def write_rows(
         groups.setdefault(row.email, []).append(row)
     offers = [_Offer(email=email, rows=group) for email, group in groups.items()]
     _upsert(offers, now)
-    leads = Lead.objects.in_bulk([offer.lead_id for offer in offers])
 
-    conflicts = [
-        conflict for offer in offers for conflict in _conflicts(offer, leads[offer.lead_id], now)
-    ]
+    conflicts = [conflict for offer in offers for conflict in _conflicts(offer, now)]
     if conflicts:
         LeadFieldConflict.objects.bulk_create(conflicts, ignore_conflicts=True)
-    lead_of_row = {row.index: leads[offer.lead_id] for offer in offers for row in offer.rows}
+    lead_of_row = {row.index: offer.lead_id for offer in offers for row in offer.rows}
     touchpoints = Touchpoint.objects.bulk_create(
         [
             Touchpoint(
-                lead=lead_of_row[row.index],
+                lead_id=lead_of_row[row.index],
                 campaign_id=row.campaign_id,
                 kind=row.touchpoint_kind,
                 occurred_at=row.occurred_at,
@@ -292,6 +358,22 @@ def write_rows(
         ]
     )
     new = sorted((offer for offer in offers if offer.inserted), key=lambda o: o.rows[0].index)
+    _publish_captured(new)
+    return Written(
+        lead_ids=lead_of_row,
+        created_at={row.index: offer.lead_created_at for offer in offers for row in offer.rows},
+        touchpoints={row.index: tp for row, tp in zip(rows, touchpoints, strict=True)},
+        new={offer.lead_id for offer in new},
+    )
+
+
+def _publish_captured(new: list[_Offer]) -> None:
+    """``lead.captured`` for each new lead; the leads are loaded only for subscribers."""
+    leads = (
+        Lead.objects.in_bulk([offer.lead_id for offer in new])
+        if new and events.has_subscribers(events.LEAD_CAPTURED)
+        else {}
+    )
     events.publish_many(
         events.LEAD_CAPTURED,
         [
@@ -302,13 +384,8 @@ def write_rows(
                     "email": offer.email,
                     "campaign": offer.rows[0].campaign_id,
                 },
-                context={"lead": leads[offer.lead_id]},
+                context={"lead": leads[offer.lead_id]} if leads else {},
             )
             for offer in new
         ],
-    )
-    return (
-        lead_of_row,
-        {row.index: touchpoint for row, touchpoint in zip(rows, touchpoints, strict=True)},
-        {offer.lead_id for offer in new},
     )

@@ -53,6 +53,7 @@ ROW_KEYS = frozenset(
 # Both fields declare a max_length; the cast tells the type checker so.
 EMAIL_MAX_LENGTH = cast(int, Lead._meta.get_field("email").max_length)
 URL_MAX_LENGTH = cast(int, Touchpoint._meta.get_field("url").max_length)
+TOUCHPOINT_KINDS = frozenset(TouchpointKind.values)  # ``.values`` builds a new list each time
 COMPANY_SIZE_MAX = 2_147_483_647  # the largest value the integer column holds
 TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "on", "x"})
 FALSE_WORDS = frozenset({"", "0", "false", "f", "no", "n", "off"})
@@ -234,7 +235,7 @@ def clean_row(
         errors.update(exc.message_dict)
         values = {}
     kind = row.get("touchpoint_kind") or touchpoint_kind
-    if kind not in TouchpointKind.values:
+    if kind not in TOUCHPOINT_KINDS:
         errors["touchpoint_kind"] = [f"Unknown touchpoint kind {kind!r}."]
     texts: dict[str, str] = {}
     for name, limit in (

@@ -234,7 +234,7 @@ def _capture_chunk(lead_import: LeadImport, chunk: list[tuple[int, list[str]]], 
             failures.append(_failure(lead_import, number, values, result.errors))
         elif result.status == "created":
             counts["created"] += 1
-        elif result.lead is not None and result.lead.created_at >= started:
+        elif result.lead_created_at is not None and result.lead_created_at >= started:
             counts["updated"] += 1
         else:
             counts["merged"] += 1
