@@ -64,7 +64,8 @@ def publish_many(name: str, pending: Sequence[Pending]) -> list[Event]:
     handlers of ``name`` for each, in order, inside the current transaction."""
     if not pending:
         return []
-    with transaction.atomic():
+    # No savepoint: a failure here fails the caller's whole write, which is what it wants.
+    with transaction.atomic(savepoint=False):
         created = Event.objects.bulk_create(
             [Event(name=name, subject=item.subject, payload=item.payload) for item in pending]
         )
