@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from alignment.api import StandardPagination, error_responses
 from alignment.roles import MANAGER, MARKETING, HasRole
+from alignment.throttling import CaptureThrottled
 from campaigns.models import Campaign
 from leads.imports import services
 from leads.imports.filters import LeadImportFilter
@@ -144,7 +145,12 @@ class LeadImportDetailSerializer(LeadImportSerializer):
     list=extend_schema(summary="List CSV imports, newest first"),
     retrieve=extend_schema(summary="One import: counts and the first failed rows"),
 )
-class LeadImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class LeadImportViewSet(
+    CaptureThrottled,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     queryset = LeadImport.objects.none()
     filterset_class = LeadImportFilter
     permission_classes = [HasRole.of(read=(MARKETING, MANAGER), write=(MARKETING, MANAGER))]

@@ -84,3 +84,13 @@ def test_capture_goes_on_when_the_cache_is_unreachable(api_as, marketer, monkeyp
 
     assert response.status_code == 201
     assert Lead.objects.filter(email="ana@acme.com").exists()
+
+
+def test_an_import_counts_against_the_capture_budget(api_as, marketer, capture_rate):
+    capture_rate("1/minute")
+    client = api_as(marketer)
+    client.post(URL, {"email": "ana@acme.com"}, format="json")
+
+    response = client.post("/api/v1/imports/", {}, format="multipart")
+
+    assert response.status_code == 429
