@@ -95,7 +95,7 @@ def create_draft(
     if rules is None:
         rules = rules_of(based_on)
     cleaned = check_rules(rules)
-    name = name.strip() or (f"Draft from version {based_on.pk}" if based_on else "New rules")
+    name = name.strip() or (f"Revision of v{based_on.pk}" if based_on else "New rules")
     if decay_half_life_days is None:
         decay_half_life_days = based_on.decay_half_life_days if based_on else 30
     _check_settings(name=name, decay_half_life_days=decay_half_life_days)

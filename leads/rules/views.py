@@ -284,8 +284,10 @@ def ruleset_activate(request, pk: int):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return _redirect(request, reverse("leads:rules_detail", args=[ruleset.pk]))
+    leads = job.total or 0
     messages.success(
-        request, f"Version {ruleset.pk} is in force. Rescoring {job.total or 0:,} leads."
+        request,
+        f"Version {ruleset.pk} is in force. Rescoring {leads:,} lead{'' if leads == 1 else 's'}.",
     )
     url = reverse("leads:rules_detail", args=[ruleset.pk]) + f"?job={job.pk}"
     return _redirect(request, url)
