@@ -30,6 +30,18 @@ def test_a_marketer_changes_a_rule_previews_it_and_activates_it(open_as, shots, 
     draft = ScoringRuleSet.objects.get(status=ScoringRuleSet.Status.DRAFT)
     expect(page.get_by_role("heading", name=re.compile(rf"^v{draft.pk} "))).to_be_visible()
 
+    # A broken regular expression: the preview says what to fix, saving shows it inline.
+    title = page.get_by_label("Value of fit rule 2")
+    original = title.input_value()
+    title.fill("(manager")
+    expect(page.locator("#preview")).to_contain_text("Not a valid regular expression")
+    page.get_by_role("button", name="Save draft", exact=True).last.click()
+    expect(page.locator(".rules-table__row--invalid .field-errors")).to_contain_text(
+        "Not a valid regular expression"
+    )
+    shots.take(page, "rules-0-editor-error")
+    page.get_by_label("Value of fit rule 2").fill(original)
+
     # "Target market" is the sixth fit rule of the default set: 5 points become 25.
     draft_score = page.locator(f'[data-draft-score="{lead.pk}"]')
     expect(draft_score).to_contain_text("30")
