@@ -330,6 +330,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "leads.tasks.rescore_all_leads",
         "schedule": crontab(hour=2, minute=30),
     },
+    "resume-stalled-rescores": {
+        "task": "leads.tasks.resume_stalled_rescores",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 LOGGING = {

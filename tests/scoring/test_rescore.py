@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import pytest
+
 from alignment.models import Event, Job
 from handoffs.models import Handoff
 from leads import rescoring
@@ -169,3 +171,31 @@ def test_the_nightly_task_rescores_every_lead(db):
     assert rescore_all_leads(chunk=2) == 3
     assert set(Lead.objects.values_list("score", flat=True)) == {30}
     assert Job.objects.get(kind="rescore").status == Job.Status.DONE
+
+
+def test_a_stalled_rescore_is_queued_again(db, django_capture_on_commit_callbacks):
+    LeadFactory.create_batch(3)
+    job = rescoring.start_rescore(reason="test", chunk_leads=2)
+    Job.objects.filter(pk=job.pk).update(updated_at=NOW - timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert rescoring.resume_stalled_rescores() == 1
+    job.refresh_from_db()
+    assert (job.status, job.done) == (Job.Status.DONE, 3)
+
+
+def test_a_rescore_that_breaks_says_so_on_its_job(db, monkeypatch):
+    from leads.tasks import run_rescore
+
+    LeadFactory()
+    job = rescoring.start_rescore(reason="test")
+
+    def broken(*args, **kwargs):
+        raise ValueError("no such rule")
+
+    monkeypatch.setattr(rescoring, "rescore_range", broken)
+    with pytest.raises(ValueError):
+        run_rescore.delay(job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert "no such rule" in job.error
+    assert RescoreChunk.objects.filter(job=job, status="pending").count() == 1

@@ -42,6 +42,12 @@ def test_each_operator_matches_what_it_says(rule, facts, expected):
     assert fit_matches(rule, facts) is expected
 
 
+@pytest.mark.parametrize("operator", ["equals", "one_of", "contains", "matches"])
+def test_an_empty_field_matches_nothing_but_is_empty(operator):
+    rule = fit("industry", operator, ".*" if operator == "matches" else "x")
+    assert fit_matches(rule, {"industry": "  "}) is False
+
+
 def test_the_email_domain_is_a_fact_of_its_own():
     facts = facts_from({"email": "ana@gmail.com"})
     assert fit_matches(fit("email_domain", "one_of", "gmail.com,yahoo.com"), facts)
