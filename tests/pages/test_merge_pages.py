@@ -73,7 +73,7 @@ def test_the_preview_shows_which_values_win_and_what_moves(client_as, marketer, 
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Taken from the merged lead" in html  # the job title
+    assert "from the merged lead" in html  # the job title
     assert "CMO" in html
     assert "Touchpoints" in html
     assert response.context["plan"].moved["touchpoints"] == 2
