@@ -79,17 +79,26 @@ class ScoringRuleInline(admin.TabularInline):
         "touchpoint_kind",
         "points",
         "cap",
+        "disqualifies",
     )
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(ScoringRuleSet)
-class ScoringRuleSetAdmin(admin.ModelAdmin):
+class ScoringRuleSetAdmin(ReadOnlyAdmin):
+    # Every change is a new version, made on the rules page or through the API: a rule in
+    # force edited here would change scores without a version to show for it.
     list_display = ("name", "status", "decay_half_life_days", "created_at", "activated_at")
     list_filter = ("status",)
     search_fields = ("name",)
-    raw_id_fields = ("created_by",)
-    # One set is active at a time; activating retires the old one and rescores (services).
-    readonly_fields = ("status", "created_at", "activated_at")
     inlines = [ScoringRuleInline]
 
 
