@@ -11,9 +11,12 @@ from leads.models import Lead
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
 def score_lead(lead_id: int) -> int | None:
-    """Score a lead whose score is stale; a second run finds it fresh and does nothing."""
+    """Score a lead whose score is stale; a second run finds it fresh and does nothing.
+    Returns the lead's score (None for a lead that is gone)."""
     lead = services.score_lead(lead_id, stale_only=True)
-    return lead.score if lead else None
+    if lead is not None:
+        return lead.score
+    return Lead.objects.filter(pk=lead_id).values_list("score", flat=True).first()
 
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
