@@ -176,3 +176,18 @@ def test_a_bulk_capture_takes_a_fixed_number_of_queries(
         response = client.post(URL, {"leads": rows}, format="json")
 
     assert response.json()["created"] == 300
+
+
+def test_an_offer_that_conflicts_shows_on_the_lead_timeline(api_as, marketer, mql_lead):
+    client = api_as(marketer)
+    client.post(URL, {"leads": [{"email": "ana@acme.com", "job_title": "CEO"}]}, format="json")
+
+    timeline = client.get(f"/api/v1/leads/{mql_lead.pk}/timeline/").json()
+
+    [entry] = [entry for entry in timeline if entry["kind"] == "field_conflict"]
+    assert entry["data"] == {
+        "field": "job_title",
+        "kept": "Marketing Manager",
+        "offered": "CEO",
+        "source": "api",
+    }

@@ -271,3 +271,10 @@ def test_simultaneous_requests_with_one_key_write_once_and_answer_alike():
     assert {status for status, _ in answers} == {200}
     assert len({json.dumps(body, sort_keys=True) for _, body in answers}) == 1
     assert Touchpoint.objects.count() == 1
+
+
+def test_beat_purges_expired_keys_every_hour(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["purge-idempotency-keys"]
+
+    assert entry["task"] == "alignment.tasks.purge_idempotency_keys"
+    assert entry["schedule"] == timedelta(hours=1)
