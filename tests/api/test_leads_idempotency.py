@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections
 from django.test import RequestFactory
 from django.utils import timezone
@@ -16,6 +17,7 @@ from alignment.idempotency import purge_expired, request_hash
 from alignment.models import IdempotencyKey
 from alignment.tasks import purge_idempotency_keys
 from handoffs.models import Handoff
+from leads.imports.models import LeadImport
 from leads.models import Lead, Touchpoint
 
 URL = "/api/v1/leads/"
@@ -278,3 +280,19 @@ def test_beat_purges_expired_keys_every_hour(settings):
 
     assert entry["task"] == "alignment.tasks.purge_idempotency_keys"
     assert entry["schedule"] == timedelta(hours=1)
+
+
+def test_a_retried_csv_upload_starts_one_import(api_as, marketer):
+    client = api_as(marketer)
+
+    def upload():
+        csv = SimpleUploadedFile("leads.csv", b"Email,First Name\nana@acme.com,Ana\n")
+        return client.post(
+            "/api/v1/imports/", {"file": csv}, format="multipart", HTTP_IDEMPOTENCY_KEY="up-1"
+        )
+
+    first, second = upload(), upload()
+
+    assert first.status_code == 202, first.json()
+    assert second.json() == first.json()
+    assert LeadImport.objects.count() == 1
