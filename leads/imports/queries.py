@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
@@ -32,6 +33,20 @@ def reason_text(lead_import: LeadImport, errors: dict[str, list[str]]) -> str:
     return "; ".join(parts)
 
 
+#: A number or phone number may start with + or -; anything else starting with a formula
+#: character would run as a formula when the file is opened in a spreadsheet.
+_NUMBER_LIKE = re.compile(r"[+-][\d\s().,/-]*")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """The cell as text a spreadsheet shows, not runs: a leading ``'`` on formula-like cells."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value[0] in "=@\t\r" or (value[0] in "+-" and not _NUMBER_LIKE.fullmatch(value)):
+        return "'" + value
+    return value
+
+
 def error_csv_lines(lead_import: LeadImport) -> Iterator[str]:
     """``errors.csv``: each failed row's own cells under the file's headers, then the row
     number and the reason. Fixed, the file can be imported again as it is (the two extra
@@ -50,4 +65,5 @@ def error_csv_lines(lead_import: LeadImport) -> Iterator[str]:
     rows = LeadImportError.objects.filter(lead_import=lead_import).order_by("row")
     for failure in rows.iterator(chunk_size=2000):
         cells = (list(failure.values) + [""] * width)[:width]
-        yield line([*cells, failure.row, reason_text(lead_import, failure.errors)])
+        safe = [spreadsheet_safe(cell) for cell in cells]
+        yield line([*safe, failure.row, spreadsheet_safe(reason_text(lead_import, failure.errors))])

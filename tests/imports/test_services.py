@@ -286,3 +286,14 @@ def test_a_5000_row_file_is_imported_in_chunks(marketer, django_capture_on_commi
     assert (lead_import.total, lead_import.created, lead_import.failed) == (5001, 5000, 1)
     assert Lead.objects.count() == 5000
     assert lead_import.errors.get().row == 5002
+
+
+def test_errors_csv_writes_a_formula_from_the_file_as_text(
+    marketer, django_capture_on_commit_callbacks
+):
+    rows = [HUBSPOT_HEADERS, hubspot_row(1, Email="bad", **{"Company Name": "=HYPERLINK(1)"})]
+    lead_import = imported(marketer, csv_bytes(rows), django_capture_on_commit_callbacks)
+
+    lines = "".join(error_csv_lines(lead_import)).lstrip("\ufeff").splitlines()
+
+    assert ",'=HYPERLINK(1)," in lines[1]
