@@ -75,7 +75,7 @@ class RuleForm(forms.Form):
     cap = forms.IntegerField(min_value=0, required=False, label="At most")
     disqualifies = forms.BooleanField(required=False, label="Disqualify")
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
         if self.errors:
             return cleaned

@@ -106,7 +106,7 @@ def _edit(request, ruleset: ScoringRuleSet):
     formset = rules_formset(data=data)
     valid = form.is_valid() & formset.is_valid()
     if valid and action == "save":
-        rows = ordered(formset)
+        row_forms = ordered(formset)
         try:
             services.update_draft(
                 ruleset,
@@ -114,13 +114,13 @@ def _edit(request, ruleset: ScoringRuleSet):
                 name=form.cleaned_data["name"],
                 decay_half_life_days=form.cleaned_data["decay_half_life_days"],
                 note=form.cleaned_data["note"],
-                rules=[row.rule() for row in rows],
+                rules=[row.rule() for row in row_forms],
             )
         except services.NotADraft as exc:
             messages.error(request, str(exc))
             return _redirect(request, reverse("leads:rules_detail", args=[ruleset.pk]))
         except ValidationError as error:
-            _place_errors(form, rows, error)
+            _place_errors(form, row_forms, error)
             valid = False
         else:
             messages.success(request, f"Draft version {ruleset.pk} saved.")
