@@ -246,7 +246,6 @@ def score_lead(
     or nothing to do).
     """
     now = now or timezone.now()
-    ruleset, rules = active_ruleset()
     agreement = agreement_in_force()
     with transaction.atomic():
         # ``skip_locked``: a lead another worker holds is left to it (the sweep passes it).
@@ -255,6 +254,9 @@ def score_lead(
             return None
         if stale_only and lead.scored_at is not None:
             return None  # scored since the work was asked for: nothing left to do
+        # The rules are read once the lead is locked: a rescore that held the lock for a
+        # newly activated version is never followed by a score from the version before.
+        ruleset, rules = active_ruleset()
         touchpoints = [
             scoring.TouchpointFact(kind=kind, occurred_at=occurred_at)
             for kind, occurred_at in Touchpoint.objects.filter(lead=lead).values_list(

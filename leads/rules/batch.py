@@ -41,11 +41,13 @@ def rescore_range(first_id: int, last_id: int, *, now: datetime) -> ChunkStats:
     """Score the leads with ids in ``[first_id, last_id]``; call it inside a transaction."""
     from leads.services import score_lead
 
+    postgres = connection.vendor == "postgresql"
+    rows = _load_leads(first_id, last_id, postgres=postgres)
+    # Read after the leads are locked, like ``score_lead``: a chunk that waited for a lead
+    # scores it with the version in force now, not the one before an activation.
     ruleset = active_ruleset()
     scorer = scoring.Scorer(rules_of(ruleset), half_life_days=half_life_of(ruleset), now=now)
     agreement = agreement_in_force()
-    postgres = connection.vendor == "postgresql"
-    rows = _load_leads(first_id, last_id, postgres=postgres)
     times = _load_times(first_id, last_id, scorer.kinds, postgres=postgres)
     needs_domain = "email_domain" in scorer.fields
     no_times: dict[str, list[float]] = {}
