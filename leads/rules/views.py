@@ -66,6 +66,8 @@ def ruleset_new(request):
         return redirect("leads:rules")
     source = None
     if request.POST.get("from"):
+        if not request.POST["from"].isdigit():
+            raise Http404
         source = get_object_or_404(ScoringRuleSet, pk=request.POST["from"])
     draft = services.create_draft(by=request.user, based_on=source)
     messages.success(request, f"Draft version {draft.pk} made. Edit it, preview, then activate.")

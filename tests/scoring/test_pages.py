@@ -108,6 +108,17 @@ def test_a_marketer_makes_a_draft_from_the_version_in_force(client_as, marketer,
     assert (draft.based_on, draft.created_by) == (active, marketer)
 
 
+def test_a_draft_can_copy_a_retired_version(client_as, marketer, draft, active):
+    services.activate_ruleset(draft, by=marketer)
+    client_as(marketer).post(reverse("leads:rules_new"), {"from": active.pk})
+    copy = ScoringRuleSet.objects.get(status="draft")
+    assert copy.based_on == active
+
+
+def test_a_draft_from_a_version_that_does_not_exist_is_a_404(client_as, marketer, active):
+    assert client_as(marketer).post(reverse("leads:rules_new"), {"from": "x1"}).status_code == 404
+
+
 def test_sales_may_not_make_a_draft(client_as, rep, active):
     assert client_as(rep).post(reverse("leads:rules_new")).status_code == 403
     assert not ScoringRuleSet.objects.filter(status="draft").exists()
@@ -323,3 +334,10 @@ def test_a_version_in_force_shows_what_it_changed(client_as, rep, draft, markete
     page = client_as(rep).get(reverse("leads:rules_detail", args=[draft.pk])).content.decode()
     assert "Changed" in page
     assert "Target market" in page
+
+
+def test_a_mangled_editor_post_answers_422_not_an_error(client_as, marketer, draft):
+    data = {"action": "save", "name": "x", f"{PREFIX}-TOTAL_FORMS": "many"}
+    response = client_as(marketer).post(reverse("leads:rules_detail", args=[draft.pk]), data)
+    assert response.status_code == 422
+    assert draft.rules.count() == 16
