@@ -5,15 +5,15 @@ one lead with every touchpoint. Batches with overlapping emails lock rows in ema
 so they never deadlock. SQLite serialises whole transactions, so this is skipped there.
 """
 
-import threading
 from collections.abc import Callable
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from leads.capture import queue
 from leads.models import Lead, LeadFieldConflict, Touchpoint
 from leads.services import capture_lead, capture_leads
+from tests.concurrency import in_threads
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -33,30 +33,7 @@ def no_scoring(monkeypatch):
 
 def at_once(*calls: Callable[[], object]) -> list[str]:
     """Run the calls in threads released together; returns ``ok`` or the error of each."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def run(call) -> None:
-        try:
-            barrier.wait(timeout=10)
-            try:
-                call()
-                outcome = "ok"
-            except Exception as exc:  # the test must show anything that went wrong
-                outcome = f"error:{type(exc).__name__}: {exc}"
-            with lock:
-                outcomes.append(outcome)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a capture hung"
-    return outcomes
+    return in_threads(*calls, describe=lambda _: "ok")
 
 
 @pytest.mark.parametrize("round_number", range(3))

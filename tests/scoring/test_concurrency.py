@@ -6,18 +6,18 @@ versions in force. SQLite serialises whole transactions, so these prove nothing 
 and are skipped.
 """
 
-import threading
 import time
 from collections import Counter
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import Count
 
 from alignment import jobs
 from leads import rescoring
 from leads.models import Lead, RescoreChunk, ScoreChange, ScoringRuleSet
 from leads.rules import services
+from tests.concurrency import in_threads
 from tests.factories import LeadFactory
 
 from .conftest import NOW
@@ -29,34 +29,6 @@ pytestmark = [
         reason="concurrent claims need PostgreSQL row locks (set DATABASE_URL)",
     ),
 ]
-
-
-def in_threads(*targets) -> list[str]:
-    """Run each target on its own thread and connection, started together; returns what
-    each one returned (or the error it raised)."""
-    barrier = threading.Barrier(len(targets))
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def run(target) -> None:
-        try:
-            barrier.wait(timeout=10)
-            try:
-                outcome = str(target())
-            except Exception as exc:  # anything unexpected is a failure the test shows
-                outcome = f"error:{type(exc).__name__}: {exc}"
-            with lock:
-                outcomes.append(outcome)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(target,)) for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return outcomes
 
 
 @pytest.fixture
