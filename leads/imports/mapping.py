@@ -7,6 +7,7 @@ spaces or punctuation ("E-mail", "Email Address" and "email" are the same header
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -225,6 +226,14 @@ def split_name(full: str) -> tuple[str, str]:
     return first, last
 
 
+#: Fields whose cells are read, not copied: the reader, and the error when it reads nothing.
+PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
+    "country": (country_code, "Unknown country “{raw}”."),
+    "company_size": (parse_company_size, "“{raw}” is not a number of employees."),
+    "consent": (parse_consent, "“{raw}” is not a yes or a no."),
+}
+
+
 def row_to_capture(
     values: list[str], columns: list[tuple[int, str]]
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -242,24 +251,13 @@ def row_to_capture(
             continue
         if field == "full_name":
             full_name = raw
-        elif field == "country":
-            code = country_code(raw)
-            if code is None:
-                errors["country"] = [f"Unknown country “{raw}”."]
+        elif field in PARSERS:
+            parse, problem = PARSERS[field]
+            value = parse(raw)
+            if value is None:
+                errors[field] = [problem.format(raw=raw)]
             else:
-                data["country"] = code
-        elif field == "company_size":
-            size = parse_company_size(raw)
-            if size is None:
-                errors["company_size"] = [f"“{raw}” is not a number of employees."]
-            else:
-                data["company_size"] = size
-        elif field == "consent":
-            consent = parse_consent(raw)
-            if consent is None:
-                errors["consent"] = [f"“{raw}” is not a yes or a no."]
-            else:
-                data["consent"] = consent
+                data[field] = value
         else:
             data[field] = raw
     if full_name:
