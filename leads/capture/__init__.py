@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign
@@ -85,7 +85,34 @@ class RowResult:
     errors: dict[str, list[str]] = field(default_factory=dict)
     #: When the lead was first captured (an import tells its own new leads by it).
     lead_created_at: datetime | None = None
-    touchpoint: Touchpoint | None = field(default=None, repr=False)
+    touchpoint_id: int | None = None
+    #: The row as written, and when: the touchpoint is built from them on demand.
+    _row: Row | None = field(default=None, repr=False, compare=False)
+    _written_at: datetime | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def touchpoint(self) -> Touchpoint | None:
+        """The row's touchpoint as it was written (no query); None for an error row.
+
+        Built on demand: a 100,000-row import asks for none of them."""
+        row = self._row
+        if row is None or self.touchpoint_id is None:
+            return None
+        touchpoint = Touchpoint(
+            pk=self.touchpoint_id,
+            lead_id=self.lead_id,
+            campaign_id=row.campaign_id,
+            kind=row.touchpoint_kind,
+            occurred_at=row.occurred_at,
+            url=row.url,
+            referrer=row.referrer,
+            note=row.note,
+            consent_text=row.consent_text,
+            created_at=self._written_at,
+        )
+        touchpoint._state.adding = False
+        touchpoint._state.db = DEFAULT_DB_ALIAS
+        return touchpoint
 
     def as_dict(self) -> dict[str, Any]:
         """The row as the API reports it: ``{index, status, id?, errors?}``."""
@@ -134,12 +161,13 @@ def capture_leads(
             errors[index] = exc.message_dict
     resolve_campaigns(valid, campaign, errors)
     valid = [row for row in valid if row.index not in errors]
-    written = Written(lead_ids={}, created_at={}, touchpoints={}, new=set())
+    written = Written(lead_ids={}, created_at={}, touchpoint_ids={}, new=set())
     if valid:
         with transaction.atomic():
             written = write_rows(valid, now)
             request_scoring_many(sorted(set(written.lead_ids.values())))
     results = []
+    by_index = {row.index: row for row in valid}
     seen: set[int] = set()
     for index in range(len(rows)):
         if index in errors:
@@ -154,7 +182,9 @@ def capture_leads(
                 status=CREATED if created else UPDATED,
                 lead_id=lead_id,
                 lead_created_at=written.created_at[index],
-                touchpoint=written.touchpoints[index],
+                touchpoint_id=written.touchpoint_ids[index],
+                _row=by_index[index],
+                _written_at=now,
             )
         )
     return BatchResult(rows=results)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from alignment import events
+from alignment.bulk import array_literal, insert_columns
 from campaigns.models import Campaign
 from leads.capture.values import PROFILE_FIELDS, UTM_FIELDS, Row
 from leads.models import Lead, LeadFieldConflict, LeadMerge, Touchpoint
@@ -187,6 +188,10 @@ class _Offer:
     profile: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if len(self.rows) == 1:  # nearly always: one row per email
+            [row] = self.rows
+            self.values, self.campaign_id, self.consent = row.values, row.campaign_id, row.consent
+            return
         for row in self.rows:
             for name, value in row.values.items():
                 self.values.setdefault(name, value)
@@ -268,7 +273,7 @@ def _upsert(offers: list[_Offer], now: datetime) -> None:
         for chunk in _chunks(offers, size):
             if connection.vendor == "postgresql":
                 rows = [offer.params(now) for offer in chunk]
-                params = [*defaults, *(list(values) for values in zip(*rows, strict=True))]
+                params = [*defaults, *map(array_literal, zip(*rows, strict=True))]
             else:
                 params = [value for offer in chunk for value in (*offer.params(now), *defaults)]
             cursor.execute(_upsert_sql(len(chunk), columns), params)
@@ -302,6 +307,8 @@ def _same(kept: Any, offered: Any) -> bool:
 
 def _conflicts(offer: _Offer, now: datetime) -> list[LeadFieldConflict]:
     """Offers for profile fields the lead holds with another value, first offer first."""
+    if offer.inserted and len(offer.rows) == 1:
+        return []  # a new lead holds exactly what its one row offered
     conflicts: dict[tuple[str, str], LeadFieldConflict] = {}
     for row in offer.rows:
         for name in PROFILE_FIELDS:
@@ -327,11 +334,11 @@ def _conflicts(offer: _Offer, now: datetime) -> list[LeadFieldConflict]:
 @dataclass
 class Written:
     """What ``write_rows`` did, by row index: the lead (id, when it was first captured),
-    the touchpoint; and which leads are new."""
+    the touchpoint's id; and which leads are new."""
 
     lead_ids: dict[int, int]
     created_at: dict[int, datetime | None]
-    touchpoints: dict[int, Touchpoint]
+    touchpoint_ids: dict[int, int]
     new: set[int]
 
 
@@ -349,27 +356,27 @@ def write_rows(rows: list[Row], now: datetime) -> Written:
     if conflicts:
         LeadFieldConflict.objects.bulk_create(conflicts, ignore_conflicts=True)
     lead_of_row = {row.index: offer.lead_id for offer in offers for row in offer.rows}
-    touchpoints = Touchpoint.objects.bulk_create(
-        [
-            Touchpoint(
-                lead_id=lead_of_row[row.index],
-                campaign_id=row.campaign_id,
-                kind=row.touchpoint_kind,
-                occurred_at=row.occurred_at,
-                url=row.url,
-                referrer=row.referrer,
-                note=row.note,
-                consent_text=row.consent_text,
-            )
-            for row in rows
-        ]
+    touchpoint_ids = insert_columns(
+        Touchpoint,
+        {
+            "lead_id": [lead_of_row[row.index] for row in rows],
+            "campaign_id": [row.campaign_id for row in rows],
+            "kind": [row.touchpoint_kind for row in rows],
+            "occurred_at": [row.occurred_at for row in rows],
+            "url": [row.url for row in rows],
+            "referrer": [row.referrer for row in rows],
+            "note": [row.note for row in rows],
+            "consent_text": [row.consent_text for row in rows],
+            "created_at": [now] * len(rows),
+        },
+        returning_ids=True,
     )
     new = sorted((offer for offer in offers if offer.inserted), key=lambda o: o.rows[0].index)
     _publish_captured(new)
     return Written(
         lead_ids=lead_of_row,
         created_at={row.index: offer.lead_created_at for offer in offers for row in offer.rows},
-        touchpoints={row.index: tp for row, tp in zip(rows, touchpoints, strict=True)},
+        touchpoint_ids={row.index: pk for row, pk in zip(rows, touchpoint_ids, strict=True)},
         new={offer.lead_id for offer in new},
     )
 
