@@ -12,7 +12,7 @@ TRICKY = [
     "",
     "plain",
     'a "quoted" word',
-    "back\\slash \\\\ and \\\"",
+    'back\\slash \\\\ and \\"',
     "{braces}, commas, and NULL",
     "NULL",
     "  leading and trailing spaces  ",
