@@ -95,12 +95,12 @@ class RowResult:
         """The row's touchpoint as it was written (no query); None for an error row.
 
         Built on demand: a 100,000-row import asks for none of them."""
-        row = self._row
-        if row is None or self.touchpoint_id is None:
+        row, lead_id, written_at = self._row, self.lead_id, self._written_at
+        if row is None or self.touchpoint_id is None or lead_id is None or written_at is None:
             return None
         touchpoint = Touchpoint(
             pk=self.touchpoint_id,
-            lead_id=self.lead_id,
+            lead_id=lead_id,
             campaign_id=row.campaign_id,
             kind=row.touchpoint_kind,
             occurred_at=row.occurred_at,
@@ -108,7 +108,7 @@ class RowResult:
             referrer=row.referrer,
             note=row.note,
             consent_text=row.consent_text,
-            created_at=self._written_at,
+            created_at=written_at,
         )
         touchpoint._state.adding = False
         touchpoint._state.db = DEFAULT_DB_ALIAS
