@@ -167,6 +167,9 @@ STORAGES = {
 # Uploads (CSV imports) are files a worker on another machine reads: in production point
 # MEDIA_ROOT at storage every web and worker process shares. They are never served as URLs.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", STATE_DIR / "media"))
+# Days an uploaded CSV file is kept after its import finished (its report stays), and
+# an import never started is kept at all.
+IMPORT_FILE_RETENTION_DAYS = env_int("IMPORT_FILE_RETENTION_DAYS", 30)
 MEDIA_URL = "media/"
 
 # Email: console in development; set EMAIL_HOST (and friends) for real SMTP.
@@ -333,6 +336,10 @@ CELERY_BEAT_SCHEDULE = {
     "resume-stalled-rescores": {
         "task": "leads.tasks.resume_stalled_rescores",
         "schedule": timedelta(minutes=5),
+    },
+    "purge-old-import-files": {
+        "task": "leads.imports.tasks.purge_old_import_files",
+        "schedule": crontab(hour=3, minute=15),
     },
 }
 

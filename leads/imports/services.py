@@ -12,9 +12,11 @@ import time
 from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from itertools import islice
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -291,6 +293,35 @@ def fail_import(import_id: int, *, error: str) -> None:
         lead_import.save(update_fields=["status", "error", "finished_at"])
         if lead_import.job is not None:
             jobs.fail_job(lead_import.job, error=error, result=counts_of(lead_import))
+
+
+def purge_old_files(*, now: datetime | None = None) -> tuple[int, int]:
+    """Delete uploaded files nobody needs any more, after ``IMPORT_FILE_RETENTION_DAYS``.
+
+    A finished import keeps its report (counts and failed rows) but loses the file it was
+    read from; a draft nobody started in that time is deleted with its file. Returns
+    (files of finished imports deleted, drafts deleted).
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.IMPORT_FILE_RETENTION_DAYS)
+    finished = LeadImport.objects.filter(
+        status__in=[LeadImport.Status.DONE, LeadImport.Status.FAILED], finished_at__lt=cutoff
+    ).exclude(file="")
+    files = 0
+    for lead_import in finished.only("pk", "file"):
+        # The row first: a file deleted under a row that still names it would be an error.
+        LeadImport.objects.filter(pk=lead_import.pk).update(file="")
+        lead_import.file.storage.delete(lead_import.file.name or "")
+        files += 1
+    drafts = 0
+    for draft in LeadImport.objects.filter(
+        status=LeadImport.Status.DRAFT, created_at__lt=cutoff
+    ).only("pk", "file"):
+        name, storage = draft.file.name, draft.file.storage
+        draft.delete()
+        if name:
+            storage.delete(name)
+        drafts += 1
+    return files, drafts
 
 
 def resume_stalled_imports() -> int:

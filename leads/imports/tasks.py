@@ -33,3 +33,9 @@ def run_import(self, import_id: int) -> str:
 def resume_stalled_imports() -> int:
     """Queue again imports whose worker died or whose message the broker lost."""
     return services.resume_stalled_imports()
+
+
+@shared_task
+def purge_old_import_files() -> tuple[int, int]:
+    """Delete the uploads of long-finished imports and long-abandoned drafts."""
+    return services.purge_old_files()
