@@ -71,6 +71,16 @@ def test_it_creates_campaigns_on_several_channels_with_spend(seeded):
     assert not CostEntry.objects.filter(date__gt=timezone.localdate()).exists()
 
 
+def test_the_active_campaigns_have_web_forms_that_open(seeded, client):
+    active = Campaign.objects.filter(status=Campaign.Status.ACTIVE)
+    assert active.exists()
+    for campaign in active:
+        assert campaign.form_headline and campaign.form_fields.get("company") == "required"
+        page = client.get(f"/f/{campaign.form_key}/")
+        assert page.status_code == 200
+        assert campaign.form_headline in page.content.decode()
+
+
 def test_it_creates_a_few_hundred_leads_spread_over_ninety_days(seeded):
     created = Lead.objects.values_list("created_at", flat=True)
     now = timezone.now()

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from alignment.models import Event, Notification
 from alignment.roles import MANAGER, MARKETING, SALES
-from campaigns.models import Campaign, Channel
+from campaigns.models import Campaign, Channel, FieldUse
 from campaigns.services import add_cost, create_campaign
 from handoffs.models import Activity, Handoff, RejectionReason
 from handoffs.services import (
@@ -77,6 +77,55 @@ class CampaignPlan:
     utm: tuple[str, str]  # utm_source, utm_medium
     share: int  # weight among new leads
     path: str
+
+
+def web_form(plan: CampaignPlan) -> dict[str, object]:
+    """The campaign's web form, as a marketer would set it up for its channel."""
+    required, optional = FieldUse.REQUIRED, FieldUse.OPTIONAL
+    if plan.channel == Channel.WEBINAR:
+        return {
+            "form_headline": f"Save your seat: {plan.name.partition(': ')[2] or plan.name}",
+            "form_intro": "Live, 45 minutes, with time for your questions. The recording "
+            "goes to everyone who registers.",
+            "form_fields": {
+                "first_name": required,
+                "last_name": required,
+                "company": required,
+                "job_title": optional,
+                "consent": optional,
+            },
+            "form_button_label": "Register",
+            "form_thank_you": "You're in! The joining link is on its way to your inbox.",
+        }
+    if plan.channel in (Channel.EVENT, Channel.TRADE_SHOW):
+        return {
+            "form_headline": "Book 20 minutes with us at the booth",
+            "form_fields": {
+                "first_name": required,
+                "last_name": required,
+                "company": required,
+                "job_title": required,
+                "phone": optional,
+                "message": optional,
+                "consent": optional,
+            },
+            "form_button_label": "Book a meeting",
+        }
+    return {
+        "form_headline": "See Brightwave on your own pipeline",
+        "form_intro": "Tell us a little about your team and we will set up a 30-minute demo.",
+        "form_fields": {
+            "first_name": required,
+            "last_name": required,
+            "company": required,
+            "job_title": required,
+            "company_size": optional,
+            "country": optional,
+            "message": optional,
+            "consent": optional,
+        },
+        "form_button_label": "Request a demo",
+    }
 
 
 # fmt: off
@@ -397,6 +446,7 @@ class Simulation:
                 objective=f"Reach mid-market revenue teams through {plan.channel.label.lower()}.",
                 target_leads=plan.share * 4,
                 target_mqls=plan.share * 4 // 3,
+                **web_form(plan),
             )
             self.campaigns[plan.key] = campaign
             self.add_costs(campaign, plan)
