@@ -5,7 +5,9 @@ Reads are open to every role; writes to marketing and managers. Writes go throug
 """
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -23,6 +25,10 @@ class CampaignSerializer(serializers.ModelSerializer):
         decimal_places=2,
         read_only=True,
         help_text="Sum of the campaign's cost entries.",
+    )
+    form_url = serializers.SerializerMethodField(
+        help_text="The campaign's public web form (`/f/<form_key>/`); its page gives the "
+        "embed snippets."
     )
     owner = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_active=True),
@@ -48,9 +54,23 @@ class CampaignSerializer(serializers.ModelSerializer):
             "target_leads",
             "target_mqls",
             "form_key",
+            "form_url",
+            "form_fields",
+            "form_headline",
+            "form_intro",
+            "form_button_label",
+            "form_consent_text",
+            "form_thank_you",
+            "form_redirect_url",
             "created_at",
         ]
         read_only_fields = ["form_key", "created_at"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_form_url(self, campaign: Campaign) -> str:
+        path = reverse("capture:form", args=[campaign.form_key])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
 
     def validate(self, attrs):
         starts_on = attrs.get("starts_on", getattr(self.instance, "starts_on", None))

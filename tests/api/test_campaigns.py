@@ -247,3 +247,55 @@ def test_a_cost_entry_for_an_unknown_campaign_is_404(api_as, marketer):
     )
 
     assert response.status_code == 404
+
+
+def test_a_campaign_shows_its_web_form_settings_and_address(api_as, rep, campaign):
+    body = api_as(rep).get(f"{URL}{campaign.pk}/").json()
+
+    assert body["form_url"] == f"http://testserver/f/{campaign.form_key}/"
+    assert body["form_fields"] == campaign.form_fields
+    assert body["form_button_label"] == campaign.form_button_label
+    assert body["form_thank_you"] == campaign.form_thank_you
+
+
+def test_a_marketer_sets_up_the_web_form_through_the_api(api_as, marketer, campaign):
+    response = api_as(marketer).patch(
+        f"{URL}{campaign.pk}/",
+        {
+            "form_fields": {"company": "required", "job_title": "optional", "consent": "optional"},
+            "form_headline": "Get the report",
+            "form_consent_text": "Yes, send me the report and related news.",
+            "form_redirect_url": "https://acme.example/thanks",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 200
+    campaign.refresh_from_db()
+    assert campaign.form_fields == {
+        "company": "required",
+        "job_title": "optional",
+        "consent": "optional",
+    }
+    assert campaign.form_headline == "Get the report"
+    assert campaign.form_redirect_url == "https://acme.example/thanks"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"form_fields": {"shoe_size": "required"}}, "form_fields"),
+        ({"form_fields": {"company": "maybe"}}, "form_fields"),
+        ({"form_fields": ["company"]}, "form_fields"),
+        ({"form_redirect_url": "javascript:alert(1)"}, "form_redirect_url"),
+        ({"form_fields": {"consent": "optional"}, "form_consent_text": ""}, "form_consent_text"),
+    ],
+)
+def test_a_bad_web_form_setting_is_a_400_on_its_field(api_as, marketer, campaign, changes, field):
+    before = campaign.form_fields
+    response = api_as(marketer).patch(f"{URL}{campaign.pk}/", changes, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    campaign.refresh_from_db()
+    assert campaign.form_fields == before
