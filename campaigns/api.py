@@ -5,6 +5,7 @@ Reads are open to every role; writes to marketing and managers. Writes go throug
 """
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
@@ -15,7 +16,7 @@ from rest_framework.response import Response
 from alignment.roles import MANAGER, MARKETING, HasRole
 from campaigns import services
 from campaigns.filters import CampaignFilter
-from campaigns.models import Campaign, CostEntry
+from campaigns.models import Campaign, CostEntry, normalise_origin
 from campaigns.queries import with_spend
 
 
@@ -25,6 +26,12 @@ class CampaignSerializer(serializers.ModelSerializer):
         decimal_places=2,
         read_only=True,
         help_text="Sum of the campaign's cost entries.",
+    )
+    form_allowed_origins = serializers.ListField(
+        child=serializers.CharField(trim_whitespace=True),
+        required=False,
+        help_text="Websites whose pages may show and send the form, such as "
+        '`["https://www.example.com"]`; empty: any website.',
     )
     form_url = serializers.SerializerMethodField(
         help_text="The campaign's public web form (`/f/<form_key>/`); its page gives the "
@@ -62,6 +69,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "form_consent_text",
             "form_thank_you",
             "form_redirect_url",
+            "form_allowed_origins",
             "created_at",
         ]
         read_only_fields = ["form_key", "created_at"]
@@ -71,6 +79,17 @@ class CampaignSerializer(serializers.ModelSerializer):
         path = reverse("capture:form", args=[campaign.form_key])
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path
+
+    def validate_form_allowed_origins(self, value: list[str]) -> list[str]:
+        origins: list[str] = []
+        for item in value:
+            try:
+                origin = normalise_origin(item)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(error.messages) from error
+            if origin not in origins:
+                origins.append(origin)
+        return origins
 
     def validate(self, attrs):
         starts_on = attrs.get("starts_on", getattr(self.instance, "starts_on", None))

@@ -3,9 +3,10 @@
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from campaigns.models import FORM_FIELDS, Campaign, FieldUse
+from campaigns.models import FORM_FIELDS, Campaign, FieldUse, normalise_origin
 
 
 class DateInput(forms.DateInput):
@@ -61,6 +62,14 @@ class WebFormSettingsForm(forms.ModelForm):
         widget=forms.URLInput(attrs={"placeholder": "https://"}),
     )
 
+    form_allowed_origins = forms.CharField(
+        label="Websites allowed to show the form",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "https://www.example.com"}),
+        help_text="One per line. Pages of other websites cannot show or send the form. "
+        "Leave empty to let any website use it.",
+    )
+
     class Meta:
         model = Campaign
         fields = [
@@ -90,6 +99,9 @@ class WebFormSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.initial.setdefault(
+            "form_allowed_origins", "\n".join(self.instance.form_allowed_origins or [])
+        )
         uses = self.instance.form_fields or {}
         for name, label in FORM_FIELDS.items():
             # Not "required": every choice, "Not asked" too, is an answer.
@@ -105,6 +117,23 @@ class WebFormSettingsForm(forms.ModelForm):
 
     def clean_form_redirect_url(self) -> str:
         return self.cleaned_data["form_redirect_url"].strip()
+
+    def clean_form_allowed_origins(self) -> list[str]:
+        origins: list[str] = []
+        errors: list[ValidationError] = []
+        for line in self.cleaned_data["form_allowed_origins"].splitlines():
+            if not line.strip():
+                continue
+            try:
+                origin = normalise_origin(line)
+            except ValidationError as error:
+                errors.append(error)
+                continue
+            if origin not in origins:
+                origins.append(origin)
+        if errors:
+            raise ValidationError(errors)
+        return origins
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -123,7 +152,11 @@ class WebFormSettingsForm(forms.ModelForm):
     def settings(self) -> dict:
         """The campaign fields to save, for ``campaigns.services.update_campaign``."""
         values = {name: self.cleaned_data[name] for name in self.Meta.fields}
-        return {**values, "form_fields": self.form_fields()}
+        return {
+            **values,
+            "form_fields": self.form_fields(),
+            "form_allowed_origins": self.cleaned_data["form_allowed_origins"],
+        }
 
 
 class CostForm(forms.Form):

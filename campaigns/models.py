@@ -2,6 +2,7 @@
 
 import secrets
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -52,6 +53,42 @@ def validate_form_fields(value: object) -> None:
     wrong = sorted(name for name, use in value.items() if use not in uses)
     if wrong:
         raise ValidationError(f"Say optional or required for: {', '.join(wrong)}.")
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalise_origin(value: object) -> str:
+    """A website's origin as browsers send it (``https://www.example.com``, the port only
+    when it is not the scheme's own), or ``ValidationError``."""
+    if not isinstance(value, str):
+        raise ValidationError("Give each website as text, such as https://www.example.com.")
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ValidationError(f"“{text}” is not a website address.") from None
+    scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    if scheme not in _DEFAULT_PORTS or not host or parts.username or parts.password:
+        raise ValidationError(f"“{text}” is not a website address such as https://www.example.com.")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValidationError(
+            f"Give the website only, without a page: {scheme}://{host} rather than “{text}”."
+        )
+    if ":" in host:
+        host = f"[{host}]"
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}:{port}"
+    return f"{scheme}://{host}"
+
+
+def validate_origins(value: object) -> None:
+    if not isinstance(value, list):
+        raise ValidationError('Expected a list of websites, such as ["https://www.example.com"].')
+    for origin in value:
+        if normalise_origin(origin) != origin:
+            raise ValidationError(f"Write “{origin}” as {normalise_origin(origin)}.")
 
 
 class Channel(models.TextChoices):
@@ -131,6 +168,13 @@ class Campaign(models.Model):
         validators=[URLValidator(schemes=["http", "https"])],
         help_text="Send visitors to this page after the form instead of the thank-you text.",
     )
+    form_allowed_origins = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_origins],
+        help_text="Websites whose pages may show and send the form (origins such as "
+        "https://www.example.com); empty: any website.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -156,6 +200,15 @@ class Campaign(models.Model):
             raise ValidationError(
                 {"form_consent_text": ["A form with a consent checkbox needs its wording."]}
             )
+
+    def form_accepts_origin(self, origin: str | None, *, own_origin: str) -> bool:
+        """Whether a page of ``origin`` may send this form: any page when no website is
+        listed; else Tandem's own pages and the listed websites. A request without an
+        ``Origin`` header is no browser's cross-site post (a server, a script) and is let
+        through: the list keeps other websites' pages out, not other programs."""
+        if not self.form_allowed_origins or not origin:
+            return True
+        return origin == own_origin or origin in self.form_allowed_origins
 
     @property
     def form_is_open(self) -> bool:

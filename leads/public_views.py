@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
@@ -72,9 +73,33 @@ def seconds_until_allowed(request: HttpRequest, campaign: Campaign) -> int:
     return window - now % window
 
 
-def allow_cross_origin(response: HttpResponse, *, preflight: bool = False) -> HttpResponse:
-    """Any site may post this form from its pages; no cookies are sent or needed."""
-    response["Access-Control-Allow-Origin"] = "*"
+def own_origin(request: HttpRequest) -> str:
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def origin_allowed(request: HttpRequest, campaign: Campaign) -> bool:
+    return campaign.form_accepts_origin(
+        request.headers.get("Origin"), own_origin=own_origin(request)
+    )
+
+
+def allow_cross_origin(
+    response: HttpResponse,
+    *,
+    request: HttpRequest,
+    campaign: Campaign | None = None,
+    preflight: bool = False,
+) -> HttpResponse:
+    """Let pages of other websites read the answer: any website's, or only the listed
+    websites' when the campaign lists some. No cookies are sent or needed."""
+    if campaign is None or not campaign.form_allowed_origins:
+        response["Access-Control-Allow-Origin"] = "*"
+    else:
+        patch_vary_headers(response, ["Origin"])
+        origin = request.headers.get("Origin")
+        if not origin or not origin_allowed(request, campaign):
+            return response
+        response["Access-Control-Allow-Origin"] = origin
     if preflight:
         response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         response["Access-Control-Allow-Headers"] = "Accept, Content-Type, X-Requested-With"
@@ -223,31 +248,52 @@ def _submit(request: HttpRequest, campaign: Campaign) -> HttpResponse:
 # The form is anonymous and posted from other sites' pages, where no CSRF token of ours
 # can exist; there is no session to ride on. Bots are kept out by the honeypot and the
 # per-address rate limit instead.
+def framed_by_allowed_sites(response: HttpResponse, campaign: Campaign) -> HttpResponse:
+    """Pages of the listed websites (and Tandem's own) may show the form in an iframe."""
+    if campaign.form_allowed_origins:
+        ancestors = " ".join(["'self'", *campaign.form_allowed_origins])
+        response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+    return response
+
+
+NOT_HERE = "This form takes submissions only from its campaign's own websites."
+
+
 @csrf_exempt
 @xframe_options_exempt
 def capture_form(request: HttpRequest, form_key: str) -> HttpResponse:
-    if request.method == "OPTIONS":
-        return allow_cross_origin(HttpResponse(status=204), preflight=True)
     campaign = Campaign.objects.filter(form_key=form_key).first()
+    if request.method == "OPTIONS":
+        response = HttpResponse(status=204)
+        return allow_cross_origin(response, request=request, campaign=campaign, preflight=True)
     if campaign is None:
         if request.method == "POST" and wants_json(request):
-            return allow_cross_origin(JsonResponse({"detail": "No such form."}, status=404))
+            response = JsonResponse({"detail": "No such form."}, status=404)
+            return allow_cross_origin(response, request=request)
         raise Http404("No such form.")
     if request.method == "POST":
-        return allow_cross_origin(_submit(request, campaign))
+        if not origin_allowed(request, campaign):
+            logger.info("Form %s: refused a post from %s", form_key, request.headers.get("Origin"))
+            response = _refused(request, campaign, NOT_HERE, 403)
+        else:
+            response = _submit(request, campaign)
+        return allow_cross_origin(response, request=request, campaign=campaign)
     if request.method not in ("GET", "HEAD"):
         response = HttpResponse(status=405, headers={"Allow": "GET, HEAD, POST, OPTIONS"})
-        return allow_cross_origin(response)
+        return allow_cross_origin(response, request=request, campaign=campaign)
     if not campaign.form_is_open and not _is_editor(request):
-        return _message_page(request, campaign, CLOSED[campaign.status], 410)
+        response = _message_page(request, campaign, CLOSED[campaign.status], 410)
+        return framed_by_allowed_sites(response, campaign)
     initial = _page_context(request, embedded=request.GET.get("embed") == "1")
-    return _form_page(request, campaign, CaptureForm(initial=initial, campaign=campaign))
+    response = _form_page(request, campaign, CaptureForm(initial=initial, campaign=campaign))
+    return framed_by_allowed_sites(response, campaign)
 
 
 @xframe_options_exempt
 def capture_thanks(request: HttpRequest, form_key: str) -> HttpResponse:
     campaign = get_object_or_404(Campaign, form_key=form_key)
-    return _message_page(request, campaign, campaign.form_thank_you, 200, thanks=True)
+    response = _message_page(request, campaign, campaign.form_thank_you, 200, thanks=True)
+    return framed_by_allowed_sites(response, campaign)
 
 
 def _field_config(field) -> dict[str, Any]:
