@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from alignment.throttling import CaptureThrottle
@@ -94,3 +95,34 @@ def test_an_import_counts_against_the_capture_budget(api_as, marketer, capture_r
     response = client.post("/api/v1/imports/", {}, format="multipart")
 
     assert response.status_code == 429
+
+
+def test_the_window_slides_and_a_refused_request_does_not_count(
+    api_as, marketer, capture_rate, monkeypatch
+):
+    capture_rate("2/minute")
+    now = [1000.0]
+    monkeypatch.setattr(CaptureThrottle, "timer", lambda self: now[0])
+    client = api_as(marketer)
+
+    def post(at: float, email: str):
+        now[0] = at
+        return client.post(URL, {"email": email}, format="json")
+
+    assert post(1000, "a@acme.com").status_code == 201
+    assert post(1010, "b@acme.com").status_code == 201
+    refused = post(1030, "c@acme.com")
+    assert (refused.status_code, refused["Retry-After"]) == (429, "30")
+    # The first left the window; the refused one never entered it.
+    assert post(1061, "d@acme.com").status_code == 201
+    refused = post(1062, "e@acme.com")
+    assert (refused.status_code, refused["Retry-After"]) == (429, "8")
+
+
+def test_capture_goes_on_when_redis_refuses_connections(api_as, marketer, monkeypatch):
+    # A real Redis client, pointed at a port nothing listens on.
+    monkeypatch.setattr(CaptureThrottle, "cache", RedisCache("redis://127.0.0.1:1/0", {}))
+
+    response = api_as(marketer).post(URL, {"email": "ana@acme.com"}, format="json")
+
+    assert response.status_code == 201
