@@ -3,7 +3,12 @@
 import pytest
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
+from rest_framework.request import Request
+from rest_framework.test import APIClient, APIRequestFactory
+
+from alignment.authentication import TokenAuthentication
+from alignment.roles import MANAGER, MARKETING, SALES, has_role, roles_of
+from tests.factories import UserFactory
 
 GET_ENDPOINTS = [
     "/api/v1/campaigns/",
@@ -30,6 +35,57 @@ def test_a_bad_token_answers_401(api, marketer):
 
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Token"
+
+
+@pytest.mark.parametrize(
+    ("roles", "status"),
+    [(["marketing"], 201), (["manager", "sales"], 201), (["sales"], 403), ([], 403)],
+)
+def test_a_token_brings_its_users_roles(api, db, roles, status):
+    user = UserFactory(username="tok", roles=roles)
+    token = Token.objects.create(user=user)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    response = api.post("/api/v1/leads/", {"email": "ana@acme.com"}, format="json")
+
+    assert response.status_code == status
+
+
+def test_a_role_taken_away_counts_from_the_next_request(api, marketer):
+    token = Token.objects.create(user=marketer)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert api.post("/api/v1/leads/", {"email": "ana@acme.com"}, format="json").status_code == 201
+
+    marketer.groups.clear()
+
+    assert api.post("/api/v1/leads/", {"email": "bo@beta.io"}, format="json").status_code == 403
+
+
+def test_an_inactive_users_token_answers_401(api, marketer):
+    token = Token.objects.create(user=marketer)
+    marketer.is_active = False
+    marketer.save()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+    assert api.get("/api/v1/leads/").status_code == 401
+
+
+def test_a_token_is_read_in_one_query_with_its_users_roles(
+    marketer, manager, django_assert_num_queries
+):
+    marketer.groups.add(*manager.groups.all())
+    token = Token.objects.create(user=marketer)
+    request = Request(
+        APIRequestFactory().get("/api/v1/leads/", HTTP_AUTHORIZATION=f"Token {token.key}"),
+        authenticators=[TokenAuthentication()],
+    )
+
+    with django_assert_num_queries(1):
+        user = request.user
+        assert roles_of(user) == {MARKETING, MANAGER}
+        assert not has_role(user, SALES)
+        # Asked again in the same request (the Idempotency-Key middleware, then the view).
+        assert TokenAuthentication().authenticate(request) == (user, token)
 
 
 def test_a_browser_session_authenticates_a_caller(client, marketer):
