@@ -72,6 +72,7 @@ class Lead(models.Model):
     industry = models.CharField(max_length=100, blank=True)
     consent = models.BooleanField(default=False)
     consent_at = models.DateTimeField(null=True, blank=True)
+    # No index of their own: ``lead_campaign_stage`` and ``lead_owner_stage`` lead with them.
     campaign = models.ForeignKey(
         Campaign,
         null=True,
@@ -79,6 +80,7 @@ class Lead(models.Model):
         on_delete=models.SET_NULL,
         related_name="leads",
         help_text="First-touch campaign.",
+        db_index=False,
     )
     utm_source = models.CharField(max_length=100, blank=True)
     utm_medium = models.CharField(max_length=100, blank=True)
@@ -89,12 +91,21 @@ class Lead(models.Model):
     engagement_score = models.IntegerField(default=0)
     score_breakdown = models.JSONField(default=list, blank=True)
     scored_at = models.DateTimeField(null=True, blank=True)
+    # ``scored_at IS NULL`` computed by the database, so the outbox sweep's index refers to
+    # a column a rescore leaves unchanged: an index on ``scored_at`` (or one whose
+    # condition names it) would forbid PostgreSQL's in-place (HOT) update of every rescore.
+    unscored = models.GeneratedField(
+        expression=Q(scored_at__isnull=True),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="owned_leads",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -108,9 +119,8 @@ class Lead(models.Model):
             models.Index(fields=["stage", "-created_at"], name="lead_stage_created"),
             models.Index(fields=["campaign", "stage"], name="lead_campaign_stage"),
             models.Index(fields=["owner", "stage"], name="lead_owner_stage"),
-            models.Index(fields=["-score"], name="lead_score"),
             models.Index(fields=["created_at"], name="lead_created"),
-            models.Index(fields=["id"], condition=Q(scored_at__isnull=True), name="lead_unscored"),
+            models.Index(fields=["id"], condition=Q(unscored=True), name="lead_unscored"),
             # Possible duplicates: the same name at the same company, or the same phone.
             models.Index(
                 Lower("last_name"), Lower("first_name"), Lower("company"), name="lead_name_company"

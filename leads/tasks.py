@@ -36,7 +36,7 @@ def score_unscored_leads(limit: int = 5000) -> int:
     LOCKED`` and scored only while still stale, so none is scored twice.
     """
     ids = list(
-        Lead.objects.filter(scored_at__isnull=True)
+        Lead.objects.filter(unscored=True)  # along the partial index ``lead_unscored``
         .order_by("id")
         .values_list("id", flat=True)[:limit]
     )

@@ -9,15 +9,14 @@ the same JSON document, inserts their score history and ``lead.scored`` events (
 ``leads.services.score_lead``. The caller (``leads.rescoring``) owns the transaction.
 """
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from django.db import connection
-from django.db.models import Q
 
 from alignment import events
 from alignment.models import AgreementVersion, Event
@@ -28,6 +27,8 @@ from leads.rules.models import ScoreChange
 from leads.rules.queries import active_ruleset, half_life_of, rules_of
 
 _LOADED = ("id", "stage", "score", "fit_score", "engagement_score", "score_breakdown")
+#: The stages scoring may move a lead from (as plain strings, as the rows carry them).
+_MOVABLE = frozenset({Stage.NEW.value, Stage.RECYCLED.value})
 
 
 @dataclass
@@ -55,15 +56,20 @@ def rescore_range(first_id: int, last_id: int, *, now: datetime) -> ChunkStats:
     stats = ChunkStats(scored=len(rows))
     per_lead: list[tuple[int, str, int]] = []
     writes: list[_Write] = []
+    lead_columns = scoring.LEAD_COLUMNS
     for lead_id, stage, score, fit, engagement, breakdown, unscored, *values in rows:
-        columns = dict(zip(scoring.LEAD_COLUMNS, values, strict=True))
+        columns = dict(zip(lead_columns, values, strict=True))
         if needs_domain:
             columns["email_domain"] = (columns["email"] or "").rpartition("@")[2]
         result = scorer.score(columns, times.get(lead_id, no_times))
-        if _may_move(lead_id, stage, columns, result, agreement):
+        # Only a new or recycled lead can move; the test is asked here, not in a call,
+        # because it rules out most leads of a chunk.
+        if stage in _MOVABLE and _may_move(lead_id, stage, columns, result, agreement):
             per_lead.append((lead_id, stage, score))
             continue
-        numbers_changed = (result.total, result.fit, result.engagement) != (score, fit, engagement)
+        numbers_changed = (
+            result.total != score or result.fit != fit or result.engagement != engagement
+        )
         # The stored explanation is read only when the numbers alone do not decide.
         if numbers_changed or unscored or result.breakdown != _as_list(breakdown):
             writes.append(_Write(lead_id, result, score, numbers_changed))
@@ -82,7 +88,7 @@ def rescore_range(first_id: int, last_id: int, *, now: datetime) -> ChunkStats:
     return stats
 
 
-@dataclass
+@dataclass(slots=True)
 class _Write:
     lead_id: int
     result: scoring.ScoreResult
@@ -91,8 +97,9 @@ class _Write:
 
 
 def _as_list(breakdown: Any) -> Any:
-    # PostgreSQL's raw rows carry the JSON as text; the ORM's carry it parsed.
-    return json.loads(breakdown) if isinstance(breakdown, str) else breakdown
+    # PostgreSQL's raw rows carry the JSON as text (parsed only when compared); the
+    # ORM's carry it parsed.
+    return orjson.loads(breakdown) if isinstance(breakdown, str) else breakdown
 
 
 def _load_leads(first_id: int, last_id: int, *, postgres: bool) -> list[tuple]:
@@ -103,15 +110,14 @@ def _load_leads(first_id: int, last_id: int, *, postgres: bool) -> list[tuple]:
             Lead.objects.select_for_update()
             .filter(pk__gte=first_id, pk__lte=last_id)
             .order_by("pk")
-            .annotate(unscored=Q(scored_at__isnull=True))
             .values_list(*_LOADED, "unscored", *scoring.LEAD_COLUMNS)
         )
     columns = ", ".join(connection.ops.quote_name(name) for name in scoring.LEAD_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT id, stage, score, fit_score, engagement_score, score_breakdown,
-                   scored_at IS NULL, {columns}
+            SELECT id, stage, score, fit_score, engagement_score, score_breakdown::text,
+                   unscored, {columns}
             FROM {connection.ops.quote_name(Lead._meta.db_table)}
             WHERE id BETWEEN %s AND %s
             ORDER BY id
@@ -169,7 +175,7 @@ def _may_move(
     """
     from leads.services import meets_mql_definition
 
-    if stage not in (Stage.NEW, Stage.RECYCLED):
+    if stage not in _MOVABLE:
         return False
     if result.disqualified_by:
         return stage == Stage.NEW
@@ -239,7 +245,9 @@ def _write_postgresql(writes: list[_Write], *, ruleset_id: int | None, now: date
         return
     in_bulk = not events.has_subscribers(events.LEAD_SCORED)
     quote = connection.ops.quote_name
-    document = json.dumps(
+    # orjson: encoding the chunk's changes with the standard library took a tenth of a
+    # rescore's time.
+    document = orjson.dumps(
         [
             {
                 "id": write.lead_id,
@@ -251,9 +259,8 @@ def _write_postgresql(writes: list[_Write], *, ruleset_id: int | None, now: date
                 "changed": write.numbers_changed,
             }
             for write in writes
-        ],
-        separators=(",", ":"),
-    )
+        ]
+    ).decode()
     events_sql = ""
     if in_bulk:
         events_sql = f"""
