@@ -1,5 +1,5 @@
 """API token authentication: DRF's, reading the token, its user and the user's roles in
-one query, once per request.
+one plain query, once per request.
 
 DRF's own reads the token and its user, then ``HasRole`` reads the user's roles: two
 round trips on every API call. Here the roles come in the same query, and what a request
@@ -16,7 +16,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.models import Model
-from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
@@ -41,35 +40,38 @@ class TokenAuthentication(authentication.TokenAuthentication):
 
     def authenticate_credentials(self, key):
         model = self.get_model()
-        try:
-            token = (
-                model.objects.select_related("user")
-                .annotate(role_bits=RawSQL(_role_bits_sql(model), ALL_ROLES))
-                .get(key=key)
-            )
-        except model.DoesNotExist:
-            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        user = token.user
+        users = get_user_model().objects.raw(_token_user_sql(model), [*ALL_ROLES, key])
+        user = next(iter(users), None)
+        if user is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         # The cache ``alignment.roles.roles_of`` reads, so HasRole asks nothing more.
-        bits = token.role_bits or 0
-        user._tandem_roles = {role for n, role in enumerate(ALL_ROLES) if bits & (1 << n)}
+        bits = getattr(user, "role_bits", None) or 0
+        user._tandem_roles = {  # type: ignore[attr-defined]
+            role for n, role in enumerate(ALL_ROLES) if bits & (1 << n)
+        }
+        token = model.from_db(users.db, ["key", "user_id"], [key, user.pk])
+        token.user = user
         return (user, token)
 
 
 @cache
-def _role_bits_sql(token_model: type[Model]) -> str:
-    """A scalar subquery: the token user's roles as bits (role n of ``ALL_ROLES`` is
-    ``1 << n``), NULL for none. Plain SQL, so it costs neither the ORM's subquery
-    compilation nor much planning; the parameters are the role names."""
+def _token_user_sql(token_model: type[Model]) -> str:
+    """The token's user, with its roles as bits (role n of ``ALL_ROLES`` is ``1 << n``,
+    NULL for none), in plain SQL: compiling the ORM's join and subquery cost more than
+    running them. The parameters are the role names, then the key."""
     quote = connection.ops.quote_name
-    memberships = quote(get_user_model().groups.through._meta.db_table)
-    groups = quote(Group._meta.db_table)
+    user_model = get_user_model()
+    users = quote(user_model._meta.db_table)
     tokens = quote(token_model._meta.db_table)
+    memberships = quote(user_model.groups.through._meta.db_table)
+    groups = quote(Group._meta.db_table)
     cases = " ".join(f"WHEN %s THEN {1 << n}" for n in range(len(ALL_ROLES)))
     return (
-        f"SELECT SUM(CASE g.{quote('name')} {cases} ELSE 0 END) "
+        f"SELECT u.*, (SELECT SUM(CASE g.{quote('name')} {cases} ELSE 0 END) "
         f"FROM {memberships} m INNER JOIN {groups} g ON g.{quote('id')} = m.{quote('group_id')} "
-        f"WHERE m.{quote('user_id')} = {tokens}.{quote('user_id')}"
+        f"WHERE m.{quote('user_id')} = u.{quote('id')}) AS role_bits "
+        f"FROM {users} u INNER JOIN {tokens} t ON t.{quote('user_id')} = u.{quote('id')} "
+        f"WHERE t.{quote('key')} = %s"
     )
