@@ -28,7 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from rest_framework.exceptions import APIException
@@ -94,21 +94,56 @@ def _claim(user, key: str, fingerprint: str, now: datetime) -> IdempotencyKey:
     """This request's row for ``key``: new, or the first request's (a replay).
 
     The INSERT of a key another transaction holds waits until that one ends: committed,
-    it fails here and the stored answer is read; rolled back, this insert goes through.
+    it finds the key taken and the stored answer is read; rolled back, this insert goes
+    through.
     """
-    try:
-        with transaction.atomic():
-            return IdempotencyKey.objects.create(
-                user=user, key=key, request_hash=fingerprint, status_code=0, created_at=now
-            )
-    except IntegrityError:
-        stored = IdempotencyKey.objects.select_for_update().get(user=user, key=key)
-    if stored.created_at > now - KEY_LIFETIME:
-        return stored
-    stored.delete()  # expired: the key is free again
-    return IdempotencyKey.objects.create(
+    row = IdempotencyKey(
         user=user, key=key, request_hash=fingerprint, status_code=0, created_at=now
     )
+    if not _insert_unless_taken(row):
+        stored = IdempotencyKey.objects.select_for_update().get(user=user, key=key)
+        if stored.created_at > now - KEY_LIFETIME:
+            return stored
+        stored.delete()  # expired: the key is free again
+        row.save(force_insert=True)
+    return row
+
+
+def _insert_unless_taken(row: IdempotencyKey) -> bool:
+    """Insert ``row`` unless its user already holds its key; whether it was inserted.
+
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` where the database has it: one
+    statement, where an INSERT that may fail needs a savepoint around it (two more round
+    trips) to keep the request's transaction usable.
+    """
+    if not connection.features.can_return_columns_from_insert:
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except IntegrityError:
+            return False
+        return True
+    meta = IdempotencyKey._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({quote('user_id')}, {quote('key')}) DO NOTHING "
+        f"RETURNING {quote(str(meta.pk.column))}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
+        )
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return False
+    row.pk = inserted[0]
+    row._state.adding = False
+    row._state.db = connection.alias
+    return True
 
 
 def _replay(stored: IdempotencyKey) -> HttpResponse:
