@@ -241,19 +241,29 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
 
 
 def _merged_into(emails: list[str]) -> dict[str, str]:
-    """Emails of merged-away leads → the email of the lead they were merged into."""
-    targets: dict[str, int] = {}
-    for chunk in _chunks(emails, _lookup_size()):
-        for email, lead_id in (
-            LeadMerge.objects.filter(merged_email__in=chunk)
-            .order_by("merged_at", "id")
-            .values_list("merged_email", "lead_id")
-        ):
-            targets[email] = lead_id
-    if not targets:
-        return {}
-    survivors = dict(Lead.objects.filter(pk__in=set(targets.values())).values_list("pk", "email"))
-    return {email: survivors[lead_id] for email, lead_id in targets.items()}
+    """Emails of merged-away leads → the email of the lead they were merged into.
+
+    One query per few thousand emails; an address merged more than once lands where its
+    latest merge took it."""
+    quote = connection.ops.quote_name
+    merges, leads = quote(LeadMerge._meta.db_table), quote(Lead._meta.db_table)
+    postgres = connection.vendor == "postgresql"
+    targets: dict[str, str] = {}
+    with connection.cursor() as cursor:
+        for chunk in _chunks(emails, _lookup_size()):
+            if postgres:
+                condition, params = "m.merged_email = ANY(%s)", [list(chunk)]
+            else:
+                condition = f"m.merged_email IN ({', '.join(['%s'] * len(chunk))})"
+                params = list(chunk)
+            cursor.execute(
+                f"SELECT m.merged_email, l.email FROM {merges} m "
+                f"JOIN {leads} l ON l.id = m.lead_id WHERE {condition} "
+                "ORDER BY m.merged_at, m.id",
+                params,
+            )
+            targets.update(cursor.fetchall())
+    return targets
 
 
 def _upsert(offers: list[_Offer], now: datetime) -> None:

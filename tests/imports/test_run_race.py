@@ -32,7 +32,7 @@ def test_two_runs_of_one_import_capture_each_row_once(monkeypatch):
     # The two runs below are the workers: the task queued on commit must not run first,
     # and scoring (eager in tests) is another worker's job, not part of this race.
     monkeypatch.setattr(tasks.run_import, "delay", lambda import_id: None)
-    monkeypatch.setattr(lead_tasks.score_leads, "delay", lambda lead_ids: None)
+    monkeypatch.setattr(lead_tasks.score_leads, "apply_async", lambda *args, **kwargs: None)
     user = UserFactory(username="mia", roles=["marketing"])
     lead_import = services.create_import(file=upload(hubspot_file(600)), by=user)
     lead_import = services.start_import(lead_import, by=user)
