@@ -57,8 +57,8 @@ class Preview:
 def sample_leads(threshold: int) -> list[Lead]:
     """The most recent leads and those whose score is nearest the MQL threshold.
 
-    The nearest are found from both sides of the threshold along the score index (two
-    short index scans, not a sort of every lead by distance).
+    The nearest are found from both sides of the threshold (two top-N sorts; scores are
+    not indexed, so that a rescore updates leads in place).
     """
     recent = list(Lead.objects.order_by("-created_at", "-id")[:RECENT_LEADS])
     others = Lead.objects.exclude(pk__in=[lead.pk for lead in recent])
