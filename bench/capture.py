@@ -659,11 +659,54 @@ end
 """
 
 
+#: The same endpoint refused: authentication, throttles, middleware, parsing and the
+#: serializer's checks run, nothing is captured. What any request to it costs.
+WRK_REFUSED_SCRIPT = """
+local headers = {["Authorization"] = "Token %(token)s", ["Content-Type"] = "application/json"}
+failed = 0
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function request()
+  return wrk.format("POST", "/api/v1/leads/", headers, '{"email": "not an address"}')
+end
+
+function response(status, headers, body)
+  if status ~= 400 then
+    failed = failed + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local bad = 0
+  for _, thread in ipairs(threads) do
+    bad = bad + thread:get("failed")
+  end
+  io.write(string.format(
+    'BENCH {"requests": %%d, "duration_us": %%d, "not_400": %%d, "p50_us": %%d, ' ..
+    '"p99_us": %%d, "socket_errors": %%d}\\n',
+    summary.requests, summary.duration, bad, latency:percentile(50), latency:percentile(99),
+    summary.errors.connect + summary.errors.read + summary.errors.write +
+    summary.errors.timeout))
+end
+"""
+
+
 def run_wrk(
-    port: int, token: str, script_dir: Path, *, seconds: int, connections: int, threads: int
+    port: int,
+    token: str,
+    script_dir: Path,
+    *,
+    seconds: int,
+    connections: int,
+    threads: int,
+    template: str = WRK_SCRIPT,
 ) -> dict[str, Any]:
     script = script_dir / f"capture-{secrets.token_hex(4)}.lua"
-    script.write_text(WRK_SCRIPT % {"token": token, "nonce": secrets.token_hex(4)})
+    script.write_text(template % {"token": token, "nonce": secrets.token_hex(4)})
     command = [
         WRK,
         f"-t{threads}",
@@ -713,6 +756,29 @@ def single_api(port: int, token: str, script_dir: Path, args) -> dict[str, Any]:
     result["per_second"] = result["requests"] / result["seconds"]
     result["leads_grew"] = grew
     result["problems"] = problems
+    return result
+
+
+def refused_api(port: int, token: str, script_dir: Path, args) -> dict[str, Any]:
+    """``wrk`` POSTing a body the endpoint refuses with 400: the cost of the request
+    around the capture (the framework's floor for this endpoint)."""
+    result = run_wrk(
+        port,
+        token,
+        script_dir,
+        seconds=args.duration,
+        connections=args.connections,
+        threads=2,
+        template=WRK_REFUSED_SCRIPT,
+    )
+    result["seconds"] = result["duration_us"] / 1e6
+    result["per_second"] = result["requests"] / result["seconds"]
+    result["problems"] = (
+        [f"refused requests answered otherwise: {result['not_400']}, "
+         f"socket errors {result['socket_errors']}"]
+        if result["not_400"] or result["socket_errors"]
+        else []
+    )  # fmt: skip
     return result
 
 
@@ -1090,6 +1156,15 @@ def measure(args, export: Export, token: str, state_dir: Path, environment: dict
                 **result,
                 "of_copy": round(result["per_second"] / copy_rate, 5),
             }
+            refused = refused_api(port, token, state_dir, args)
+            problems.extend(refused.pop("problems"))
+            results["refused_api"] = refused
+            print(
+                f"the same endpoint refusing a bad email (no capture): "
+                f"{refused['per_second']:,.0f} requests/s; latency p50 "
+                f"{refused['p50_us'] / 1000:.1f} ms",
+                flush=True,
+            )
             print(
                 f"single-lead API: {result['per_second']:,.0f} requests/s over "
                 f"{result['seconds']:.1f} s ({result['requests']:,} answered, leads grew by "
@@ -1148,6 +1223,13 @@ def print_table(results: dict) -> None:
                 f"p50 {single['p50_us'] / 1000:.1f} ms, p99 {single['p99_us'] / 1000:.1f} ms, "
                 f"non-2xx {single['non_2xx']}",
             )
+        )
+    if "refused_api" in results:
+        refused = results["refused_api"]
+        print(
+            f"| the same endpoint refusing a bad email (no capture) | "
+            f"{refused['per_second']:,.0f} req/s | | | the request's own cost | "
+            f"p50 {refused['p50_us'] / 1000:.1f} ms |"
         )
 
 
