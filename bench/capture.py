@@ -391,6 +391,70 @@ def copy_seconds(export: Export, repeats: int = 3) -> float:
     return best
 
 
+#: The capture's three writes as one plain SQL statement from the copied rows: the leads
+#: upserted on their normalised email (first row of an email wins, an empty field takes
+#: the offer), a touchpoint per lead, a ``lead.captured`` event per new lead. No check of
+#: any value, no field conflicts kept, no scoring asked: less than capture does.
+DESIGN_FLOOR_SQL = """
+WITH staged AS (
+    SELECT DISTINCT ON (lower(trim(c3))) lower(trim(c3)) AS email, c1, c2, c4, c5, c6,
+           c11, c12, c13
+    FROM bench_copy WHERE c3 LIKE '%%_@_%%' ORDER BY lower(trim(c3))
+), up AS (
+    INSERT INTO leads_lead (email, first_name, last_name, phone, company, job_title,
+        country, industry, utm_source, utm_medium, utm_campaign, stage, score, fit_score,
+        engagement_score, score_breakdown, consent, created_at, updated_at)
+    SELECT email, coalesce(c1, ''), coalesce(c2, ''), left(coalesce(c4, ''), 50),
+           coalesce(c5, ''), coalesce(c6, ''), '', '', coalesce(c11, ''),
+           coalesce(c12, ''), coalesce(c13, ''), 'new', 0, 0, 0, '[]', false, now(), now()
+    FROM staged
+    ON CONFLICT (email) DO UPDATE SET
+        first_name = CASE WHEN leads_lead.first_name = '' THEN EXCLUDED.first_name
+                          ELSE leads_lead.first_name END,
+        scored_at = NULL, updated_at = EXCLUDED.updated_at
+    RETURNING id, email, (xmax = 0) AS inserted
+), touched AS (
+    INSERT INTO leads_touchpoint (lead_id, campaign_id, kind, occurred_at, url, referrer,
+        note, consent_text, created_at)
+    SELECT id, NULL, 'imported', now(), '', '', '', '', now() FROM up
+)
+INSERT INTO alignment_event (name, subject, payload, created_at)
+SELECT 'lead.captured', 'lead:' || id,
+       jsonb_build_object('lead', id, 'email', email, 'campaign', NULL), now()
+FROM up WHERE inserted
+"""
+
+
+def design_floor_seconds(export: Export) -> float:
+    """The floor of the capture's design: its writes into the real (empty) tables, with
+    their indexes and constraints, done by PostgreSQL alone from rows already copied in."""
+    import psycopg2
+
+    columns = ", ".join(f"c{number} text" for number in range(len(HEADERS)))
+    connection = psycopg2.connect(database_url())
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS bench_copy")
+            cursor.execute(f"CREATE TABLE bench_copy ({columns})")
+            cursor.copy_expert(
+                "COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)",
+                io.BytesIO(export.csv_bytes),
+            )
+        connection.commit()
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.execute(DESIGN_FLOOR_SQL)
+        connection.commit()
+        seconds = time.perf_counter() - started
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE bench_copy")
+        connection.commit()
+    finally:
+        connection.close()
+    empty_leads()
+    return seconds
+
+
 # --- CSV import ------------------------------------------------------------------------
 
 
@@ -1100,6 +1164,18 @@ def measure(args, export: Export, token: str, state_dir: Path, environment: dict
         print(f"COPY of {export.rows:,} rows: {seconds:.3f} s, {rate:,.0f} rows/s", flush=True)
         return rate
 
+    empty_leads()
+    seconds = design_floor_seconds(export)
+    results["design_floor"] = {
+        "seconds": round(seconds, 3),
+        "rows_per_second": round(export.rows / seconds),
+    }
+    print(
+        f"the capture's writes in plain SQL from the copied rows: {seconds:.2f} s, "
+        f"{export.rows / seconds:,.0f} rows/s",
+        flush=True,
+    )
+
     for name, first in (("csv_import", True), ("csv_import_again", False)):
         copy_rate = floor(name)
         vacuum()
@@ -1208,6 +1284,15 @@ def print_table(results: dict) -> None:
                     f"{figure['seconds']} s",
                 )
             )
+    if "design_floor" in results:
+        floor = results["design_floor"]
+        copy_rate = results["copy_csv_import"]["rows_per_second"]
+        print(
+            f"| the capture's writes in plain SQL (no checks, no Python) | "
+            f"{floor['rows_per_second']:,} rows/s | {copy_rate:,} rows/s | "
+            f"{floor['rows_per_second'] / copy_rate:.2%} | the design's floor | "
+            f"{floor['seconds']} s |"
+        )
     if "single_api" in results:
         single = results["single_api"]
         print(
