@@ -52,6 +52,14 @@ def _escape(text: str) -> str:
     return text
 
 
+def _column(model: type[models.Model], name: str) -> tuple[models.Field, str]:
+    """The field called ``name`` (or with that attname) and its column."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or not field.concrete or field.column is None:
+        raise ValueError(f"{model.__name__}.{name} is not a column.")
+    return field, field.column
+
+
 def insert_columns(
     model: type[models.Model], columns: Mapping[str, Sequence[Any]], *, returning_ids: bool = False
 ) -> list[int]:
@@ -60,18 +68,19 @@ def insert_columns(
     Values are as the column stores them: aware datetimes, ids for foreign keys, JSON
     as text. Returns the new primary keys in row order when ``returning_ids``.
     """
-    names = list(columns)
-    fields = [model._meta.get_field(name) for name in names]
     lengths = {len(values) for values in columns.values()}
     if len(lengths) > 1:
         raise ValueError(f"Columns of different lengths: {sorted(lengths)}")
     count = lengths.pop() if lengths else 0
     if not count:
         return []
+    names = list(columns)
+    fields, column_names = zip(*(_column(model, name) for name in names), strict=True)
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    column_list = ", ".join(quote(field.column) for field in fields)
-    returning = f" RETURNING {quote(model._meta.pk.column)}" if returning_ids else ""
+    column_list = ", ".join(quote(column) for column in column_names)
+    _, pk_column = _column(model, model._meta.pk.name if model._meta.pk else "id")
+    returning = f" RETURNING {quote(pk_column)}" if returning_ids else ""
     ids: list[int] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
