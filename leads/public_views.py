@@ -32,6 +32,7 @@ from leads.services import UTM_FIELDS, capture_lead
 
 logger = logging.getLogger(__name__)
 
+NOT_HERE = "This form takes submissions only from its campaign's own websites."
 CLOSED = {
     Campaign.Status.PLANNED: "This form is not open yet. Please come back later.",
     Campaign.Status.PAUSED: "This form is paused for now. Please come back later.",
@@ -256,9 +257,6 @@ def framed_by_allowed_sites(response: HttpResponse, campaign: Campaign) -> HttpR
     return response
 
 
-NOT_HERE = "This form takes submissions only from its campaign's own websites."
-
-
 @csrf_exempt
 @xframe_options_exempt
 def capture_form(request: HttpRequest, form_key: str) -> HttpResponse:
@@ -332,6 +330,9 @@ def embed_script(request: HttpRequest, form_key: str) -> HttpResponse:
         "fields": [_field_config(field) for field in form.visible_fields()],
         "honeypot": {"name": HONEYPOT, "label": str(form[HONEYPOT].label)},
         "closed": "" if campaign.form_is_open else CLOSED[campaign.status],
+        # The websites allowed to show the form (empty: any); elsewhere it says so.
+        "origins": campaign.form_allowed_origins,
+        "notHere": NOT_HERE,
     }
     # JSON is valid JavaScript; escaping < > & keeps "</script>" and friends inert even
     # if someone pastes the script's text into a page.

@@ -213,8 +213,12 @@
     if (config.intro) {
       body.appendChild(el("p", { class: "capture__intro" }, config.intro));
     }
-    if (config.closed) {
-      body.appendChild(el("p", { role: "status" }, config.closed));
+    var refused =
+      config.origins.length &&
+      config.origins.indexOf(window.location.origin) < 0 &&
+      window.location.origin !== new URL(config.action).origin;
+    if (config.closed || refused) {
+      body.appendChild(el("p", { role: "status" }, config.closed || config.notHere));
     } else {
       var form = el("form", { class: "capture__form", novalidate: "", action: config.action });
       config.fields.forEach(function (field) {

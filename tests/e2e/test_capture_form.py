@@ -177,3 +177,57 @@ def test_a_visitor_sends_the_form_in_an_iframe_on_another_site(
     lead = Lead.objects.get(email="mei.lin@fabrikam.example")
     assert (lead.utm_source, lead.utm_campaign) == ("partner", "spring-webinar")
     assert Touchpoint.objects.get(lead=lead).url == host_page
+
+
+def host_page_with_script(folder, live_server, campaign, name: str) -> None:
+    (folder / name).write_text(
+        f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title>
+</head><body><h1>Revenue analytics, live</h1>
+<div data-tandem-form="{campaign.form_key}"></div>
+<script src="{live_server.url}/f/{campaign.form_key}/embed.js" async></script>
+</body></html>""",
+        encoding="utf-8",
+    )
+
+
+def test_only_the_campaigns_own_websites_may_use_its_form(
+    new_page, live_server, host_site, shots, campaign
+):
+    folder, origin = host_site
+    host_page_with_script(folder, live_server, campaign, "allowed.html")
+    campaign.form_allowed_origins = [origin]
+    campaign.save()
+
+    page = new_page()
+    page.goto(f"{origin}/allowed.html")
+    page.get_by_role("textbox", name="Email", exact=True).fill("ana.silva@contoso.example")
+    page.get_by_label("First name").fill("Ana")
+    page.get_by_label("Brightwave may email me about this webinar.").check()
+    page.get_by_role("button", name="Register").click()
+    expect(page.get_by_role("status")).to_contain_text("You're registered.")
+    assert Lead.objects.filter(email="ana.silva@contoso.example").exists()
+
+    # Another website: the script says the form is not for it, and the browser cannot
+    # post there behind the script's back either (no CORS answer, and a 403).
+    campaign.form_allowed_origins = ["https://www.brightwave.example"]
+    campaign.save()
+    page = new_page()  # a visitor whose browser has not cached the script
+    page.goto(f"{origin}/allowed.html")
+    expect(page.get_by_role("status")).to_contain_text("only from its campaign's own websites")
+    expect(page.get_by_role("button", name="Register")).to_have_count(0)
+    shots.take(page, "form-10-other-website")
+    status = page.evaluate(
+        """async (action) => {
+            try {
+                const answer = await fetch(action, {method: "POST", mode: "cors",
+                    headers: {"Content-Type": "application/json"},
+                    body: JSON.stringify({email: "sneaky@evil.example", first_name: "S"})});
+                return "read " + answer.status;
+            } catch (error) {
+                return "blocked";
+            }
+        }""",
+        f"{live_server.url}/f/{campaign.form_key}/",
+    )
+    assert status == "blocked"
+    assert not Lead.objects.filter(email="sneaky@evil.example").exists()
