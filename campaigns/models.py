@@ -1,5 +1,7 @@
 """Campaigns: one marketing effort on one channel, with its spend and capture form."""
 
+import ipaddress
+import re
 import secrets
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -58,6 +60,29 @@ def validate_form_fields(value: object) -> None:
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+#: A host as browsers write it in ``Origin``: a name of letters, digits and hyphens
+#: (punycode for other scripts), an IPv4 address, or an IPv6 address in brackets.
+_HOST = re.compile(
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+)
+
+
+def _ascii_host(host: str) -> str:
+    """The host as it stands in a browser's ``Origin``, or "" if it is not one (a
+    wildcard, spaces, quotes: nothing that could widen a ``frame-ancestors`` list)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return f"[{host}]" if ":" in host else host
+    try:
+        ascii_host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return ""
+    return ascii_host if _HOST.fullmatch(ascii_host) and len(ascii_host) <= 253 else ""
+
+
 def normalise_origin(value: object) -> str:
     """A website's origin as browsers send it (``https://www.example.com``, the port only
     when it is not the scheme's own), or ``ValidationError``."""
@@ -69,15 +94,13 @@ def normalise_origin(value: object) -> str:
         port = parts.port
     except ValueError:
         raise ValidationError(f"“{text}” is not a website address.") from None
-    scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    scheme, host = parts.scheme.lower(), _ascii_host(parts.hostname or "")
     if scheme not in _DEFAULT_PORTS or not host or parts.username or parts.password:
         raise ValidationError(f"“{text}” is not a website address such as https://www.example.com.")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ValidationError(
             f"Give the website only, without a page: {scheme}://{host} rather than “{text}”."
         )
-    if ":" in host:
-        host = f"[{host}]"
     if port is not None and port != _DEFAULT_PORTS[scheme]:
         return f"{scheme}://{host}:{port}"
     return f"{scheme}://{host}"

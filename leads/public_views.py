@@ -275,6 +275,8 @@ def capture_form(request: HttpRequest, form_key: str) -> HttpResponse:
             response = _refused(request, campaign, NOT_HERE, 403)
         else:
             response = _submit(request, campaign)
+        # A page (the form with its errors, a notice) is framed only where the form is.
+        framed_by_allowed_sites(response, campaign)
         return allow_cross_origin(response, request=request, campaign=campaign)
     if request.method not in ("GET", "HEAD"):
         response = HttpResponse(status=405, headers={"Allow": "GET, HEAD, POST, OPTIONS"})

@@ -90,6 +90,14 @@ def test_only_listed_websites_may_frame_the_form_and_its_thank_you(client, liste
         assert policy == f"frame-ancestors 'self' {ACME} http://localhost:8080"
 
 
+def test_a_page_answering_a_post_is_framed_only_where_the_form_is(client, listed):
+    errors = client.post(url(listed), {"email": "not an address"})
+    refused = client.post(url(listed), {"email": "a@b.example"}, HTTP_ORIGIN="https://x.example")
+
+    for page in (errors, refused):
+        assert page["Content-Security-Policy"].startswith("frame-ancestors 'self' ")
+
+
 def test_without_a_list_the_form_sets_no_frame_policy(client, campaign):
     assert "Content-Security-Policy" not in client.get(url(campaign))
 
@@ -102,6 +110,8 @@ def test_without_a_list_the_form_sets_no_frame_policy(client, campaign):
         ("https://www.acme.example:443", ACME),
         ("http://localhost:8080", "http://localhost:8080"),
         ("http://[::1]:8000", "http://[::1]:8000"),
+        ("https://192.168.0.10:8443", "https://192.168.0.10:8443"),
+        ("https://bücher.example", "https://xn--bcher-kva.example"),
     ],
 )
 def test_a_website_is_kept_as_the_origin_browsers_send(written, origin):
@@ -119,6 +129,13 @@ def test_a_website_is_kept_as_the_origin_browsers_send(written, origin):
         "https://acme.example:99999",
         "https://",
         42,
+        # Nothing that could widen the frame-ancestors list the form is sent with.
+        "https://acme.example *",
+        "https://acme.example;script-src x",
+        "https://*.acme.example",
+        "https://'self'",
+        "https://acme..example",
+        "https://-acme.example",
     ],
 )
 def test_what_is_not_a_website_is_refused(written):
