@@ -7,14 +7,25 @@ them over column by column: PostgreSQL reads one array per column (``unnest``); 
 databases get ``VALUES`` tuples, their values prepared by the fields.
 """
 
+import re
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from django.db import connection, models
 
-#: Rows per ``VALUES`` statement off PostgreSQL (SQLite allows 32,766 parameters).
-_PORTABLE_PARAMETERS = 30_000
+
+def parameter_limit() -> int:
+    """How many parameters one statement may carry. SQLite's real limit (32766 since 3.32)
+    is far above the 999 Django assumes for every version."""
+    if connection.vendor == "postgresql":
+        return 60_000
+    connection.ensure_connection()
+    try:
+        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    except AttributeError:  # Python before 3.11
+        return connection.features.max_query_params or 999
 
 
 def _element(value: Any) -> str:
@@ -25,6 +36,8 @@ def _element(value: Any) -> str:
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, datetime):
+        if value.tzinfo is None:  # PostgreSQL would read it as UTC, SQLite in TIME_ZONE
+            raise ValueError(f"A naive datetime for a bulk insert: {value!r}")
         return '"' + value.isoformat() + '"'
     return '"' + _escape(str(value)) + '"'
 
@@ -50,6 +63,13 @@ def _escape(text: str) -> str:
     if "\\" in text or '"' in text:
         return text.replace("\\", "\\\\").replace('"', '\\"')
     return text
+
+
+def array_type(field: models.Field) -> str:
+    """The PostgreSQL type an array parameter of ``field``'s values is read as: the
+    column's type without its length, so a value too long for the column is refused by
+    the insert (a cast to ``varchar(n)`` would cut it short without a word)."""
+    return re.sub(r"\([^)]*\)", "", str(field.cast_db_type(connection)))
 
 
 def _column(model: type[models.Model], name: str) -> tuple[models.Field, str]:
@@ -84,7 +104,7 @@ def insert_columns(
     ids: list[int] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            arrays = ", ".join(f"%s::{field.cast_db_type(connection)}[]" for field in fields)
+            arrays = ", ".join(f"%s::{array_type(field)}[]" for field in fields)
             cursor.execute(
                 f"INSERT INTO {table} ({column_list}) SELECT * FROM unnest({arrays}){returning}",
                 [array_literal(columns[name]) for name in names],
@@ -92,7 +112,7 @@ def insert_columns(
             if returning_ids:
                 ids = [row[0] for row in cursor.fetchall()]
             return ids
-        per_statement = max(1, _PORTABLE_PARAMETERS // len(fields))
+        per_statement = max(1, parameter_limit() // len(fields))
         prepared = [
             list(columns[name])
             if isinstance(field, models.JSONField)  # already JSON text

@@ -6,7 +6,6 @@ CONFLICT (email) DO UPDATE`` per chunk writes the offers with the merge rules in
 one ``INSERT`` each.
 """
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from alignment import events
-from alignment.bulk import array_literal, insert_columns
+from alignment.bulk import array_literal, array_type, insert_columns, parameter_limit
 from campaigns.models import Campaign
 from leads.capture.values import PROFILE_FIELDS, UTM_FIELDS, Row
 from leads.models import Lead, LeadFieldConflict, LeadMerge, Touchpoint
@@ -113,7 +112,7 @@ def _source_sql(rows: int, defaults: list[str]) -> str:
     if connection.vendor == "postgresql":
 
         def cast(column: str) -> str:
-            return str(_column_field(column).cast_db_type(connection))
+            return array_type(_column_field(column))
 
         arrays = ", ".join(f"%s::{cast(column)}[]" for column in _ROW_COLUMNS)
         constants = "".join(f", %s::{cast(column)}" for column in defaults)
@@ -212,27 +211,15 @@ class _Offer:
         ]
 
 
-def _parameter_limit() -> int:
-    """How many parameters one statement may carry. SQLite's real limit (32766 since 3.32)
-    is far above the 999 Django assumes for every version."""
-    if connection.vendor == "postgresql":
-        return 60_000
-    connection.ensure_connection()
-    try:
-        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    except AttributeError:  # Python before 3.11
-        return connection.features.max_query_params or 999
-
-
 def _rows_per_statement(params_per_row: int) -> int:
     if connection.vendor == "postgresql":
         return 5000  # one array per column: the statement's size is not in its parameters
-    return max(1, min(1000, _parameter_limit() // params_per_row))
+    return max(1, min(1000, parameter_limit() // params_per_row))
 
 
 def _lookup_size() -> int:
     """How many values one ``IN (...)`` may hold."""
-    return min(10_000, _parameter_limit())
+    return min(10_000, parameter_limit())
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

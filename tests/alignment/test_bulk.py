@@ -4,6 +4,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from django.db import DataError, connection, transaction
 
 from alignment.bulk import insert_columns
 from alignment.models import Event
@@ -81,3 +82,32 @@ def test_it_does_nothing_for_no_rows(db, django_assert_num_queries):
 def test_it_refuses_columns_of_different_lengths(db):
     with pytest.raises(ValueError, match="different lengths"):
         insert_columns(Event, {"name": ["a", "b"], "subject": ["a"]})
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's casts")
+def test_a_value_too_long_for_its_column_is_refused_not_cut_short(db):
+    with pytest.raises(DataError), transaction.atomic():
+        insert_columns(
+            Event,
+            {
+                "name": ["test.bulk"],
+                "subject": ["x" * 81],  # the column holds 80
+                "payload": ["{}"],
+                "created_at": [datetime(2026, 1, 1, tzinfo=UTC)],
+            },
+        )
+    assert not Event.objects.filter(name="test.bulk").exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the array literals")
+def test_a_naive_datetime_is_refused(db):
+    with pytest.raises(ValueError, match="naive"):
+        insert_columns(
+            Event,
+            {
+                "name": ["test.bulk"],
+                "subject": [""],
+                "payload": ["{}"],
+                "created_at": [datetime(2026, 1, 1)],  # noqa: DTZ001 - naive on purpose
+            },
+        )
