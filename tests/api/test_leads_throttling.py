@@ -119,6 +119,15 @@ def test_the_window_slides_and_a_refused_request_does_not_count(
     assert (refused.status_code, refused["Retry-After"]) == (429, "8")
 
 
+def test_a_rate_of_zero_refuses_every_capture(api_as, marketer, capture_rate):
+    capture_rate("0/minute")
+
+    response = api_as(marketer).post(URL, {"email": "ana@acme.com"}, format="json")
+
+    assert response.status_code == 429
+    assert not Lead.objects.exists()
+
+
 def test_capture_goes_on_when_redis_refuses_connections(api_as, marketer, monkeypatch):
     # A real Redis client, pointed at a port nothing listens on.
     monkeypatch.setattr(CaptureThrottle, "cache", RedisCache("redis://127.0.0.1:1/0", {}))
