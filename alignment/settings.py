@@ -168,8 +168,8 @@ STORAGES = {
 # MEDIA_ROOT at storage every web and worker process shares. They are never served as URLs.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", STATE_DIR / "media"))
 # Days an uploaded CSV file is kept after its import finished (its report stays), and
-# an import never started is kept at all.
-IMPORT_FILE_RETENTION_DAYS = env_int("IMPORT_FILE_RETENTION_DAYS", 30)
+# how long a draft import nobody started is kept; at least a day.
+IMPORT_FILE_RETENTION_DAYS = max(1, env_int("IMPORT_FILE_RETENTION_DAYS", 30))
 MEDIA_URL = "media/"
 
 # Email: console in development; set EMAIL_HOST (and friends) for real SMTP.

@@ -316,11 +316,11 @@ def purge_old_files(*, now: datetime | None = None) -> tuple[int, int]:
     for draft in LeadImport.objects.filter(
         status=LeadImport.Status.DRAFT, created_at__lt=cutoff
     ).only("pk", "file"):
-        name, storage = draft.file.name, draft.file.storage
-        draft.delete()
-        if name:
-            storage.delete(name)
-        drafts += 1
+        # Still a draft when deleted: one started a moment ago keeps its file.
+        deleted, _ = LeadImport.objects.filter(pk=draft.pk, status=LeadImport.Status.DRAFT).delete()
+        if deleted and draft.file.name:
+            draft.file.storage.delete(draft.file.name)
+        drafts += bool(deleted)
     return files, drafts
 
 
