@@ -54,7 +54,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_capture"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
-WRK = "/usr/bin/wrk"
+WRK = shutil.which("wrk") or "wrk"
 BULK_ROWS = 1000
 
 HEADERS = [
@@ -248,7 +248,11 @@ def generate_export(count: int, *, seed: int = 42) -> Export:
 
 
 def database_url() -> str:
-    return os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    # The bench drops and creates this database: never one whose name does not say so.
+    if not url.rstrip("/").rpartition("/")[2].startswith("bench_"):
+        raise SystemExit(f"BENCH_DATABASE_URL must name a database called bench_...: {url}")
+    return url
 
 
 def redis_url() -> str:
@@ -1198,9 +1202,9 @@ def measure(args, export: Export, token: str, state_dir: Path, environment: dict
             flush=True,
         )
 
-        if not Path(WRK).exists():
+        if not shutil.which(WRK):
             print(
-                f"single-lead API: skipped, {WRK} is missing (Debian: apt-get install wrk)",
+                "single-lead API: skipped, wrk is not installed (Debian: apt-get install wrk)",
                 flush=True,
             )
         else:

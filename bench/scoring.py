@@ -71,7 +71,11 @@ STAGES = [
 
 
 def database_url() -> str:
-    return os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    # The bench drops and creates this database: never one whose name does not say so.
+    if not url.rstrip("/").rpartition("/")[2].startswith("bench_"):
+        raise SystemExit(f"BENCH_DATABASE_URL must name a database called bench_...: {url}")
+    return url
 
 
 def server_url(url: str) -> str:
