@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import F
+from django.db.models.functions import Abs
 from django.utils import timezone
 
 from alignment.services import agreement_in_force
@@ -57,17 +59,17 @@ class Preview:
 def sample_leads(threshold: int) -> list[Lead]:
     """The most recent leads and those whose score is nearest the MQL threshold.
 
-    The nearest are found from both sides of the threshold (two top-N sorts; scores are
-    not indexed, so that a rescore updates leads in place).
+    The nearest come from one top-N sort by distance to the threshold: scores are not
+    indexed (so that a rescore updates leads in place), so each query of them reads the
+    table once.
     """
     recent = list(Lead.objects.order_by("-created_at", "-id")[:RECENT_LEADS])
-    others = Lead.objects.exclude(pk__in=[lead.pk for lead in recent])
-    above = list(others.filter(score__gte=threshold).order_by("score", "id")[:NEAR_THRESHOLD_LEADS])
-    below = list(
-        others.filter(score__lt=threshold).order_by("-score", "-id")[:NEAR_THRESHOLD_LEADS]
+    near = list(
+        Lead.objects.exclude(pk__in=[lead.pk for lead in recent])
+        .annotate(distance=Abs(F("score") - threshold))
+        .order_by("distance", "-id")[:NEAR_THRESHOLD_LEADS]
     )
-    near = sorted(above + below, key=lambda lead: (abs(lead.score - threshold), -lead.pk))
-    return sorted(recent + near[:NEAR_THRESHOLD_LEADS], key=lambda lead: -lead.score)
+    return sorted(recent + near, key=lambda lead: -lead.score)
 
 
 def _qualifies(lead: Lead, result: scoring.ScoreResult, agreement) -> bool:

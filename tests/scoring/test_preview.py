@@ -54,3 +54,19 @@ def test_the_sample_is_recent_leads_and_those_near_the_threshold(db):
     assert near in sample
     assert len(sample) == RECENT_LEADS + 2
     assert len(sample) <= RECENT_LEADS + NEAR_THRESHOLD_LEADS
+
+
+def test_the_nearest_leads_come_from_both_sides_of_the_threshold(db, django_assert_num_queries):
+    # Scores 0, 5, ..., 100 (21 old leads) around a threshold of 50; no recent lead.
+    old = [LeadFactory(score=score) for score in range(0, 101, 5)]
+    Lead.objects.update(created_at="2020-01-01T00:00:00Z")
+    recent = LeadFactory.create_batch(RECENT_LEADS)
+
+    with django_assert_num_queries(2):
+        sample = sample_leads(threshold=50)
+
+    near = [lead for lead in sample if lead not in recent]
+    distances = sorted(abs(lead.score - 50) for lead in near)
+    expected = sorted(abs(lead.score - 50) for lead in old)[:NEAR_THRESHOLD_LEADS]
+    assert distances == expected
+    assert {lead.score for lead in near} >= {45, 50, 55}
