@@ -5,15 +5,14 @@ history shows one change to SAL. SQLite serialises whole transactions, so this p
 nothing there and is skipped.
 """
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from handoffs.models import Handoff
 from handoffs.services import AlreadyClaimed, claim_handoff
 from leads import lifecycle
 from leads.models import Lead, Stage, StageChange
+from tests.concurrency import in_threads
 from tests.factories import LeadFactory, UserFactory
 
 ROUNDS = 5
@@ -29,34 +28,20 @@ pytestmark = [
 
 def race(handoff_id: int, reps: list) -> list[str]:
     """Both reps claim at once, each on its own connection; returns what each one got."""
-    barrier = threading.Barrier(len(reps))
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def claim(rep) -> None:
-        try:
+    def claim(rep):
+        def attempt() -> str:
             # A fresh copy per thread, as two web requests would load it.
             handoff = Handoff.objects.get(pk=handoff_id)
-            barrier.wait(timeout=10)
             try:
                 claim_handoff(handoff, rep=rep)
-                outcome = f"won:{rep.username}"
             except AlreadyClaimed:
-                outcome = f"lost:{rep.username}"
-            except Exception as exc:  # anything else is a failure the test must show
-                outcome = f"error:{type(exc).__name__}: {exc}"
-            with lock:
-                outcomes.append(outcome)
-        finally:
-            connections.close_all()
+                return f"lost:{rep.username}"
+            return f"won:{rep.username}"
 
-    threads = [threading.Thread(target=claim, args=(rep,)) for rep in reps]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a claim hung"
-    return outcomes
+        return attempt
+
+    return in_threads(*(claim(rep) for rep in reps))
 
 
 @pytest.mark.parametrize("round_number", range(ROUNDS))
