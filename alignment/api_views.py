@@ -29,7 +29,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = Notification.objects.none()
 
     def get_queryset(self):
-        return Notification.objects.filter(recipient=self.request.user)
+        return Notification.objects.filter(recipient=self.request.user, in_app=True)
 
     @extend_schema(summary="Mark a notification read", request=None)
     @action(detail=True, methods=["post"])

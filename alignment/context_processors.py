@@ -18,6 +18,6 @@ def navigation(request) -> dict:
         "is_manager": has_role(user, MANAGER),
         "role_label": role_label,
         "unread_notifications": Notification.objects.filter(
-            recipient=user, read_at__isnull=True
+            recipient=user, in_app=True, read_at__isnull=True
         ).count(),
     }

@@ -29,6 +29,12 @@ HANDOFF_CLAIMED = "handoff.claimed"
 HANDOFF_REJECTED = "handoff.rejected"
 HANDOFF_ESCALATED = "handoff.escalated"
 ACTIVITY_LOGGED = "activity.logged"
+HANDOFF_REASSIGNED = "handoff.reassigned"
+HANDOFF_REQUEUED = "handoff.requeued"
+HANDOFF_WITHDRAWN = "handoff.withdrawn"
+COMMENT_ADDED = "comment.added"
+#: In-process only (not part of the stream): a notification reached its recipient.
+NOTIFICATION_DELIVERED = "notification.delivered"
 
 _handlers: dict[str, list[Handler]] = defaultdict(list)
 
@@ -51,6 +57,13 @@ def publish(
         for handler in list(_handlers.get(name, ())):
             handler(event=event, **context)
     return event
+
+
+def signal(name: str, **context: Any) -> None:
+    """Run the handlers of ``name`` without recording an event: for in-process news that
+    integrations do not follow (a notification was delivered, say)."""
+    for handler in list(_handlers.get(name, ())):
+        handler(**context)
 
 
 @dataclass

@@ -1,5 +1,7 @@
 """Where the two teams meet: the alignment agreement, notifications and the event log."""
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -30,6 +32,12 @@ class AgreementVersion(models.Model):
         help_text="Time from claim to the first activity."
     )
     recycle_cooloff_days = models.PositiveIntegerField(default=30)
+    sla_segments = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Faster (or slower) SLA targets for leads from a score up: "
+        '[{"name", "min_score", "claim_minutes", "first_contact_minutes"}], highest first.',
+    )
     responsibilities = models.JSONField(
         default=dict,
         blank=True,
@@ -78,19 +86,99 @@ class AgreementVersion(models.Model):
     def __str__(self) -> str:
         return f"Agreement v{self.number} ({self.get_status_display()})"
 
+    def sla_for(self, score: int) -> "SlaTargets":
+        """The claim and first-contact targets for a lead with ``score``: the first segment
+        (highest ``min_score`` first) the score reaches, else the agreement's defaults."""
+        for segment in sorted(self.sla_segments or [], key=lambda row: -row["min_score"]):
+            if score >= segment["min_score"]:
+                return SlaTargets(
+                    segment=segment.get("name") or f"Score {segment['min_score']}+",
+                    claim_minutes=segment["claim_minutes"],
+                    first_contact_minutes=segment["first_contact_minutes"],
+                )
+        return SlaTargets(
+            segment="",
+            claim_minutes=self.claim_sla_minutes,
+            first_contact_minutes=self.first_contact_sla_minutes,
+        )
+
+
+@dataclass(frozen=True)
+class SlaTargets:
+    """Minutes of working time sales has to claim a lead and to contact it, and the name of
+    the agreement's segment they come from (empty: the agreement's defaults)."""
+
+    segment: str
+    claim_minutes: int
+    first_contact_minutes: int
+
+
+class TeamCalendar(models.Model):
+    """The team's business hours: SLA minutes count only inside them.
+
+    One row (``pk=1``), read through ``alignment.services.team_calendar``. ``days`` maps
+    ``mon``…``sun`` to ``["09:00", "17:00"]`` (absent or empty: closed; ``"24:00"`` closes
+    at midnight); ``holidays`` lists closed dates as ``YYYY-MM-DD``.
+    """
+
+    time_zone = models.CharField(max_length=64, default="UTC")
+    days = models.JSONField(default=dict)
+    holidays = models.JSONField(default=list, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_team_calendar")]
+
+    def __str__(self) -> str:
+        return f"Business hours ({self.time_zone})"
+
+
+class Preferences(models.Model):
+    """One user's own settings: the time zone messages are written in, and the channels
+    each kind of notification reaches them by (``{kind: ["in_app", "email"]}``; a kind
+    not listed gets its default, ``alignment.notifications.KINDS``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+    )
+    time_zone = models.CharField(
+        max_length=64, blank=True, help_text="Empty: the team calendar's time zone."
+    )
+    channels = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name_plural = "preferences"
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user_id}"
+
 
 class Notification(models.Model):
     """A message to one user: it is the in-app inbox row and the outbox row for its email.
 
-    Written in the transaction of the change it reports; ``alignment.tasks.deliver``
-    sends the email copy after commit and marks it sent; a beat task re-sends rows still
-    pending, so nothing is lost when the broker is down.
+    Written in the transaction of the change it reports, with the channels its recipient
+    chose for its kind: ``in_app`` rows are the inbox; ``delivery`` says whether an email
+    goes now (``alignment.tasks.deliver_notification`` after commit, a beat task re-sending
+    rows still pending, so nothing is lost when the broker is down), in the daily digest,
+    or not at all (the row is then born ``sent``).
     """
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+
+    class Delivery(models.TextChoices):
+        EMAIL = "email", "Email now"
+        DIGEST = "digest", "Daily digest email"
+        NONE = "none", "No email"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -99,6 +187,11 @@ class Notification(models.Model):
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     url = models.CharField(max_length=300, blank=True)
+    subject = models.CharField(
+        max_length=80, blank=True, help_text="What it is about, such as handoff:42."
+    )
+    in_app = models.BooleanField(default=True, help_text="Shown in the inbox.")
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.EMAIL)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -115,6 +208,7 @@ class Notification(models.Model):
                 condition=Q(status="pending"),
                 name="notification_pending",
             ),
+            models.Index(fields=["subject"], condition=~Q(subject=""), name="notification_subject"),
         ]
 
     def __str__(self) -> str:

@@ -123,17 +123,17 @@ if os.environ.get("DATABASE_URL"):
     }
 else:
     DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": BASE_DIR / "db.sqlite3",
-            # The web process and the embedded worker share the file: WAL lets readers and
-            # one writer work at once, IMMEDIATE transactions avoid upgrade deadlocks.
-            "OPTIONS": {
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-            },
-        }
+        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}
+    }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web process and the embedded worker share the file. WAL lets readers and one
+    # writer work at once; IMMEDIATE transactions take the write lock when they begin,
+    # so two claims at once queue for it (up to the timeout) instead of one of them
+    # failing with "database is locked" when it tries to upgrade a read lock.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -195,6 +195,9 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 30)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+
+# The currency money is kept and shown in.
+CURRENCY = os.environ.get("CURRENCY", "EUR")
 
 # API POSTs under this path honour the Idempotency-Key header (alignment/idempotency.py).
 IDEMPOTENCY_PATH_PREFIX = "/api/"
@@ -322,9 +325,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alignment.tasks.redeliver_pending_notifications",
         "schedule": timedelta(minutes=2),
     },
+    # Leads captured while the broker was down are scored within a minute of a worker
+    # coming back (a worker also sweeps when it starts).
     "score-unscored-leads": {
         "task": "leads.tasks.score_unscored_leads",
-        "schedule": timedelta(minutes=5),
+        "schedule": timedelta(minutes=1),
+    },
+    "send-notification-digests": {
+        "task": "alignment.tasks.send_notification_digests",
+        "schedule": crontab(minute=5),
     },
     "resume-stalled-imports": {
         "task": "leads.imports.tasks.resume_stalled_imports",

@@ -35,6 +35,7 @@ def redeliver_pending_notifications() -> int:
     ids = list(
         Notification.objects.filter(
             status=Notification.Status.PENDING,
+            delivery=Notification.Delivery.EMAIL,
             created_at__lt=cutoff,
             attempts__lt=MAX_ATTEMPTS,
         ).values_list("pk", flat=True)[:1000]
@@ -48,3 +49,9 @@ def redeliver_pending_notifications() -> int:
 def purge_idempotency_keys() -> int:
     """Delete Idempotency-Keys older than their 24 hours."""
     return idempotency.purge_expired()
+
+
+@shared_task
+def send_notification_digests() -> int:
+    """Hourly: the daily digest email of each user whose morning it is."""
+    return services.send_digests()

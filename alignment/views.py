@@ -36,7 +36,9 @@ def home(request):
 
 @role_required()
 def notifications(request):
-    inbox = Notification.objects.filter(recipient=request.user).order_by("-created_at", "-id")
+    inbox = Notification.objects.filter(recipient=request.user, in_app=True).order_by(
+        "-created_at", "-id"
+    )
     show = request.GET.get("show", "all")
     if show == "unread":
         inbox = inbox.filter(read_at__isnull=True)

@@ -10,3 +10,4 @@ class HandoffsConfig(AppConfig):
 
         events.subscribe(events.LEAD_STAGE_CHANGED, services.on_lead_stage_changed)
         events.subscribe(events.LEAD_MERGED, services.on_lead_merged)
+        events.subscribe(events.NOTIFICATION_DELIVERED, services.on_notification_delivered)

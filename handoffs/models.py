@@ -28,7 +28,15 @@ class Handoff(models.Model):
     from the agreement in force when it opened, who claimed it and when, the first
     contact, and the rejection reason if sales sent the lead back. A handoff sales
     accepted and worked is ``closed`` when its lead later leaves the funnel (lost, then
-    recycled), so the lead can be handed off again without counting as a rejection.
+    recycled), so the lead can be handed off again without counting as a rejection. One
+    that marketing took back before anyone claimed it is ``withdrawn``: sales' acceptance
+    rate counts only sales' own decisions.
+
+    Speed to lead is kept in its steps: ``created_at`` (the MQL), ``routed_at``,
+    ``notified_at`` (the assignee's notification delivered), ``claimed_at`` and
+    ``first_contact_at``. The SLA clocks are working time on the team calendar, from the
+    targets of the agreement (and its segment) in force when the handoff opened; each
+    escalation step is stamped here once and written to ``steps`` for the timeline.
     """
 
     class Status(models.TextChoices):
@@ -36,6 +44,7 @@ class Handoff(models.Model):
         CLAIMED = "claimed", "Claimed"
         REJECTED = "rejected", "Rejected"
         CLOSED = "closed", "Closed"
+        WITHDRAWN = "withdrawn", "Withdrawn"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handoffs")
     agreement = models.ForeignKey(AgreementVersion, on_delete=models.PROTECT, related_name="+")
@@ -50,7 +59,17 @@ class Handoff(models.Model):
         related_name="routed_handoffs",
         help_text="Empty: the team queue.",
     )
-    routing_reason = models.CharField(max_length=300, blank=True)
+    routing_reason = models.CharField(max_length=500, blank=True)
+    routing_rule = models.ForeignKey(
+        "RoutingRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    routed_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the assignee's notification was delivered."
+    )
+    sla_segment = models.CharField(
+        max_length=100, blank=True, help_text="The agreement's SLA segment; empty: defaults."
+    )
     # PROTECT, not SET_NULL: a claimed handoff must name its claimer (a constraint says
     # so), so a rep who claimed leads is deactivated rather than deleted.
     claimed_by = models.ForeignKey(
@@ -65,7 +84,14 @@ class Handoff(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     first_contact_due_at = models.DateTimeField(null=True, blank=True)
     first_contact_at = models.DateTimeField(null=True, blank=True)
+    claim_warning_at = models.DateTimeField(null=True, blank=True)
+    claim_warned_at = models.DateTimeField(null=True, blank=True)
     claim_escalated_at = models.DateTimeField(null=True, blank=True)
+    requeued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its rep's claim clock ran out: to the team."
+    )
+    contact_warning_at = models.DateTimeField(null=True, blank=True)
+    contact_warned_at = models.DateTimeField(null=True, blank=True)
     contact_escalated_at = models.DateTimeField(null=True, blank=True)
     rejected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -77,6 +103,14 @@ class Handoff(models.Model):
     rejected_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.CharField(max_length=30, choices=RejectionReason.choices, blank=True)
     rejection_note = models.TextField(blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -101,10 +135,90 @@ class Handoff(models.Model):
             models.Index(fields=["status", "claim_due_at"], name="handoff_status_claim_due"),
             models.Index(fields=["claimed_by", "status"], name="handoff_claimer_status"),
             models.Index(fields=["created_at"], name="handoff_created"),
+            models.Index(fields=["routed_to", "status"], name="handoff_routed_status"),
+            # The escalation sweep's four questions, each along its own small index.
+            models.Index(
+                fields=["claim_warning_at"],
+                condition=Q(status="open", claim_warned_at__isnull=True),
+                name="handoff_claim_warning_due",
+            ),
+            models.Index(
+                fields=["claim_due_at"],
+                condition=Q(status="open", claim_escalated_at__isnull=True),
+                name="handoff_claim_breach_due",
+            ),
+            models.Index(
+                fields=["contact_warning_at"],
+                condition=Q(
+                    status="claimed", first_contact_at__isnull=True, contact_warned_at__isnull=True
+                ),
+                name="handoff_contact_warning_due",
+            ),
+            models.Index(
+                fields=["first_contact_due_at"],
+                condition=Q(
+                    status="claimed",
+                    first_contact_at__isnull=True,
+                    contact_escalated_at__isnull=True,
+                ),
+                name="handoff_contact_breach_due",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Handoff #{self.pk} for lead {self.lead_id}"
+
+    @property
+    def assignee_id(self) -> int | None:
+        """Who has the lead now: its claimer, else the rep it is offered to."""
+        return self.claimed_by_id or self.routed_to_id
+
+
+class HandoffStep(models.Model):
+    """One thing that happened to a handoff after it opened, for its timeline: an SLA
+    warning, a breach escalated to the managers, a lead back to the team queue, a
+    reassignment, a withdrawal. Warnings, breaches and returns to the queue happen at
+    most once per clock (a constraint says so), however often the sweep runs.
+    """
+
+    class Kind(models.TextChoices):
+        WARNED = "warned", "SLA warning"
+        ESCALATED = "escalated", "Escalated to managers"
+        REQUEUED = "requeued", "Back to the team queue"
+        REASSIGNED = "reassigned", "Reassigned"
+        WITHDRAWN = "withdrawn", "Withdrawn by marketing"
+
+    class Clock(models.TextChoices):
+        CLAIM = "claim", "Claim"
+        FIRST_CONTACT = "first_contact", "First contact"
+        NONE = "", "—"
+
+    handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="steps")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    clock = models.CharField(max_length=15, choices=Clock.choices, blank=True)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["handoff", "kind", "clock"],
+                condition=Q(kind__in=["warned", "escalated", "requeued"]),
+                name="handoff_step_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["handoff", "at"], name="handoff_step_time")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.clock} of handoff {self.handoff_id}"
 
 
 class Activity(models.Model):
@@ -150,3 +264,8 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} with lead {self.lead_id}"
+
+
+# Routing rules and rep availability live in their own package; importing them here
+# registers them with this app.
+from handoffs.routing.models import RepAvailability, RoutingMember, RoutingRule  # noqa: E402, F401

@@ -6,8 +6,16 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from handoffs.models import Activity, Handoff
-from leads.models import Lead, LeadFieldConflict, LeadMerge, StageChange, Touchpoint, TouchpointKind
+from handoffs.models import Activity, Handoff, HandoffStep
+from leads.models import (
+    Comment,
+    Lead,
+    LeadFieldConflict,
+    LeadMerge,
+    StageChange,
+    Touchpoint,
+    TouchpointKind,
+)
 from leads.services import is_manual_override
 
 
@@ -59,7 +67,9 @@ def _name(user) -> str:
 
 
 def lead_timeline(lead: Lead) -> list[TimelineEntry]:
-    """Everything that happened to a lead, newest first, in six queries."""
+    """Everything that happened to a lead, newest first, in a fixed number of queries:
+    marketing's touchpoints, the stage history, the handoff and its escalation steps,
+    sales' activities and both teams' comments."""
     entries: list[TimelineEntry] = []
     for touchpoint in Touchpoint.objects.filter(lead=lead).select_related("campaign"):
         entries.append(
@@ -104,10 +114,29 @@ def lead_timeline(lead: Lead) -> list[TimelineEntry]:
                 },
             )
         )
+    steps: dict[int, list[HandoffStep]] = {}
+    for step in HandoffStep.objects.filter(handoff__lead=lead).select_related("actor"):
+        steps.setdefault(step.handoff_id, []).append(step)
     for handoff in Handoff.objects.filter(lead=lead).select_related(
         "claimed_by", "rejected_by", "routed_to"
     ):
-        entries.extend(_handoff_entries(handoff))
+        entries.extend(_handoff_entries(handoff, steps.get(handoff.pk, [])))
+    for comment in (
+        Comment.objects.filter(lead=lead).select_related("author").prefetch_related("mentions")
+    ):
+        entries.append(
+            TimelineEntry(
+                at=comment.created_at,
+                kind="comment",
+                title="Comment",
+                detail=comment.body,
+                actor=_name(comment.author),
+                data={
+                    "comment": comment.pk,
+                    "mentions": [user.username for user in comment.mentions.all()],
+                },
+            )
+        )
     for activity in Activity.objects.filter(lead=lead).select_related("rep"):
         entries.append(
             TimelineEntry(
@@ -187,14 +216,15 @@ def _kind_label(kind: str, count: int) -> str:
     return label[:-3] + "y" if label.endswith("ies") else label.removesuffix("s")
 
 
-def _handoff_entries(handoff: Handoff) -> list[TimelineEntry]:
+def _handoff_entries(handoff: Handoff, steps: list[HandoffStep]) -> list[TimelineEntry]:
     entries = [
         TimelineEntry(
             at=handoff.created_at,
             kind="handoff",
-            title="Handed off to sales",
+            title="Handed off to sales"
+            + (f": routed to {_name(handoff.routed_to)}" if handoff.routed_to_id else ""),
             detail=handoff.routing_reason,
-            data={"handoff": handoff.pk, "event": "opened"},
+            data={"handoff": handoff.pk, "event": "opened", "segment": handoff.sla_segment},
         )
     ]
     if handoff.claimed_at:
@@ -207,19 +237,17 @@ def _handoff_entries(handoff: Handoff) -> list[TimelineEntry]:
                 data={"handoff": handoff.pk, "event": "claimed"},
             )
         )
-    for escalated_at, clock in (
-        (handoff.claim_escalated_at, "claim"),
-        (handoff.contact_escalated_at, "first contact"),
-    ):
-        if escalated_at:
-            entries.append(
-                TimelineEntry(
-                    at=escalated_at,
-                    kind="handoff",
-                    title=f"Escalated: {clock} SLA missed",
-                    data={"handoff": handoff.pk, "event": "escalated"},
-                )
+    for step in steps:
+        entries.append(
+            TimelineEntry(
+                at=step.at,
+                kind="handoff",
+                title=_step_title(step),
+                detail=step.detail,
+                actor=_name(step.actor),
+                data={"handoff": handoff.pk, "event": step.kind, "clock": step.clock},
             )
+        )
     if handoff.rejected_at:
         entries.append(
             TimelineEntry(
@@ -232,3 +260,16 @@ def _handoff_entries(handoff: Handoff) -> list[TimelineEntry]:
             )
         )
     return entries
+
+
+def _step_title(step: HandoffStep) -> str:
+    clock = "first contact" if step.clock == HandoffStep.Clock.FIRST_CONTACT else "claim"
+    if step.kind == HandoffStep.Kind.WARNED:
+        return f"SLA warning: {clock} due soon"
+    if step.kind == HandoffStep.Kind.ESCALATED:
+        return f"Escalated: {clock} SLA missed"
+    if step.kind == HandoffStep.Kind.REQUEUED:
+        return "Back to the team queue"
+    if step.kind == HandoffStep.Kind.REASSIGNED:
+        return "Reassigned"
+    return "Withdrawn by marketing"

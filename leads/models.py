@@ -283,6 +283,26 @@ class StageChange(models.Model):
         return f"{self.lead_id}: {self.from_stage} → {self.to_stage}"
 
 
+class Comment(models.Model):
+    """A note on a lead that both teams read on its timeline; ``@username`` in the body
+    mentions a colleague, who is notified. ``mentions`` holds who was mentioned."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField()
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["lead", "created_at"], name="comment_lead_time")]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on lead {self.lead_id}"
+
+
 # CSV imports live in their own package; importing them here registers them with this app.
 from leads.imports.models import LeadImport, LeadImportError  # noqa: E402, F401
 

@@ -344,12 +344,19 @@ def rule_errors(rule: Rule, *, touchpoint_kinds: Collection[str]) -> dict[str, l
     elif rule.operator not in OPERATORS:
         add("operator", f"Unknown operator {rule.operator!r}.")
     else:
-        for message in _value_errors(rule):
+        for message in value_errors(rule):
             add("value", message)
     return errors
 
 
-def _value_errors(rule: Rule) -> list[str]:
+def value_errors(
+    rule: Rule,
+    *,
+    numeric_fields: Collection[str] = NUMERIC_FIELDS,
+    labels: Mapping[str, str] = FIT_FIELDS,
+) -> list[str]:
+    """What is wrong with a test's value for its operator; routing conditions use it too,
+    with their own fields."""
     value = rule.value.strip()
     if rule.operator == "is_empty":
         return []
@@ -363,8 +370,8 @@ def _value_errors(rule: Rule) -> list[str]:
         except re.error as exc:
             return [f"Not a valid regular expression: {exc}."]
     if rule.operator == "between":
-        if rule.field and rule.field not in NUMERIC_FIELDS:
-            names = ", ".join(FIT_FIELDS[name].lower() for name in sorted(NUMERIC_FIELDS))
+        if rule.field and rule.field not in numeric_fields:
+            names = ", ".join(labels[name].lower() for name in sorted(numeric_fields))
             return [f"“is between” compares numbers; use it on {names}."]
         bounds = parse_range(value)
         if bounds is None or bounds == (None, None):

@@ -1,6 +1,7 @@
 """Thin scoring tasks: they take ids and are safe to run twice."""
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.db import InterfaceError, OperationalError
 
 from alignment import jobs
@@ -45,6 +46,12 @@ def score_unscored_leads(limit: int = 5000) -> int:
         for lead_id in ids
         if services.score_lead(lead_id, stale_only=True, skip_locked=True) is not None
     )
+
+
+@worker_ready.connect
+def sweep_when_a_worker_starts(**_: object) -> None:
+    """A worker coming back scores what waited while none was running, at once."""
+    score_unscored_leads.delay()
 
 
 @shared_task

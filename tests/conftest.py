@@ -19,7 +19,9 @@ celery_app.conf.task_eager_propagates = True
 
 _REFERENCE_MIGRATIONS = (
     "alignment.migrations.0002_roles_and_first_agreement",
+    "alignment.migrations.0005_team_calendar_preferences_sla_segments",
     "leads.migrations.0002_default_scoring_rules",
+    "handoffs.migrations.0005_first_agreement_segments",
 )
 
 
@@ -47,6 +49,25 @@ def reference_data(request):
     if uses_db:
         request.getfixturevalue("db")
         ensure_reference_data()
+
+
+@pytest.fixture(autouse=True)
+def always_open(request, reference_data):
+    """SLA clocks count every minute unless a test sets business hours: the suite runs at
+    any hour of any day, and most tests are about something else. ``tests/handoffs/
+    test_business_hours.py`` and friends set real calendars."""
+    if "no_always_open" in request.keywords:
+        return
+    uses_db = request.node.get_closest_marker("django_db") or any(
+        name in request.fixturenames for name in ("db", "transactional_db")
+    )
+    if uses_db:
+        from alignment.business_hours import ALWAYS_OPEN_DAYS
+        from alignment.models import TeamCalendar
+
+        TeamCalendar.objects.update_or_create(
+            pk=1, defaults={"time_zone": "UTC", "days": ALWAYS_OPEN_DAYS, "holidays": []}
+        )
 
 
 @pytest.fixture

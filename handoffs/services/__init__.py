@@ -1,11 +1,14 @@
 """Handoff services, split by topic; import them from here.
 
-- ``handoffs``: open with a brief and a route, claim (one winner), reject.
+- ``handoffs``: open with a brief and a route, claim (one winner), claim next, reassign,
+  reject, withdraw.
+- ``handoffs.routing.services`` (re-exported): where a new MQL goes, and why.
 - ``work``: activities and stage changes with their role rules.
 - ``sla``: escalation of handoffs past their deadlines.
 - ``merging``: what a merge of two leads does to their handoffs.
 """
 
+from handoffs.routing.services import Route, route
 from handoffs.services.handoffs import (
     INTENT_KINDS,
     LEAVES_SALES,
@@ -13,14 +16,16 @@ from handoffs.services.handoffs import (
     AlreadyClaimed,
     HandoffClosed,
     NotAllowed,
-    Route,
+    OfferedToAnother,
     build_brief,
     claim_handoff,
+    claim_next,
     live_handoff,
     on_lead_stage_changed,
+    on_notification_delivered,
     open_handoff,
+    reassign_handoff,
     reject_handoff,
-    route,
 )
 from handoffs.services.merging import on_lead_merged
 from handoffs.services.sla import escalate_overdue
@@ -41,9 +46,11 @@ __all__ = [
     "AlreadyClaimed",
     "HandoffClosed",
     "NotAllowed",
+    "OfferedToAnother",
     "Route",
     "build_brief",
     "claim_handoff",
+    "claim_next",
     "escalate_overdue",
     "live_handoff",
     "log_activity",
@@ -51,7 +58,9 @@ __all__ = [
     "move_refusal",
     "on_lead_merged",
     "on_lead_stage_changed",
+    "on_notification_delivered",
     "open_handoff",
+    "reassign_handoff",
     "reject_handoff",
     "route",
 ]

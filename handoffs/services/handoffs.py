@@ -1,24 +1,24 @@
 """A handoff's own life: open with a brief and a route, claim (one winner), reject."""
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from alignment import events
-from alignment.models import Event
+from alignment import events, notifications
+from alignment.business_hours import WorkingCalendar, add_working_minutes
+from alignment.models import AgreementVersion, Event, Notification
+from alignment.notifications import Reader, person
 from alignment.roles import MANAGER, SALES, has_role
-from alignment.services import agreement_in_force, notify, notify_sales
-from handoffs.models import Handoff, RejectionReason
+from alignment.services import agreement_in_force, notify, team_time_zone, working_calendar
+from handoffs.models import Handoff, HandoffStep, RejectionReason
+from handoffs.routing.services import Route, available_reps, route
 from leads import lifecycle
 from leads.models import Lead, Stage, StageChange, Touchpoint, TouchpointKind
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import User
 
 INTENT_KINDS: dict[str, str] = {
     TouchpointKind.DEMO_REQUESTED: "asked for a demo",
@@ -41,10 +41,12 @@ class HandoffClosed(Exception):
     """The handoff is not in a state that allows this action."""
 
 
-@dataclass(frozen=True)
-class Route:
-    rep: "User | None"
-    reason: str
+class OfferedToAnother(AlreadyClaimed):
+    """The lead is offered to its routed rep until its claim clock runs out."""
+
+
+#: The share of an SLA's working time after which its holder is warned.
+WARNING_SHARE = 0.75
 
 
 #: Stages that take a lead out of sales' hands; its live handoff ends with the move.
@@ -54,27 +56,38 @@ WORKED = (Stage.SQL, Stage.WON, Stage.LOST)
 
 
 def on_lead_stage_changed(*, event: Event, lead: Lead, change: StageChange, **_: object) -> None:
-    """Subscriber: an MQL opens a handoff; a lead leaving sales ends its live one.
+    """Subscriber: an MQL opens a handoff; a lead leaving sales ends its live one; a won
+    lead is news for its campaign's owner.
 
-    Both happen in the transaction of the stage change, whichever door moved the lead.
+    All happen in the transaction of the stage change, whichever door moved the lead.
     """
     if change.to_stage == Stage.MQL:
         open_handoff(lead, now=change.changed_at)
     elif change.to_stage in LEAVES_SALES:
         _end_live_handoff(lead, change=change)
+    elif change.to_stage == Stage.WON:
+        _tell_campaign_owner_won(lead, change=change)
 
 
 def _end_live_handoff(lead: Lead, *, change: StageChange) -> None:
-    """Close the lead's live handoff: sent back before it was worked counts as rejected.
+    """End the lead's live handoff. Taken back before anyone claimed it, it is withdrawn
+    (not sales' decision); sent back after a claim but before it was worked, rejected;
+    after it was worked, closed.
 
     ``reject_handoff`` marks its handoff rejected before it moves the lead, so there is no
     live one left here and its reason code is kept.
     """
-    live = Handoff.objects.filter(
+    live = Handoff.objects.select_for_update().filter(
         lead=lead, status__in=[Handoff.Status.OPEN, Handoff.Status.CLAIMED]
     )
+    handoff = live.first()
+    if handoff is None:
+        return
     if change.from_stage in WORKED:
         live.update(status=Handoff.Status.CLOSED)
+        return
+    if handoff.status == Handoff.Status.OPEN:
+        _withdraw(handoff, change=change)
         return
     live.update(
         status=Handoff.Status.REJECTED,
@@ -83,6 +96,90 @@ def _end_live_handoff(lead: Lead, *, change: StageChange) -> None:
         rejection_reason=RejectionReason.OTHER,
         rejection_note=change.reason,
     )
+    _tell_campaign_owner_rejected(lead, by=change.changed_by, reason="", note=change.reason)
+
+
+def _withdraw(handoff: Handoff, *, change: StageChange) -> None:
+    Handoff.objects.filter(pk=handoff.pk).update(
+        status=Handoff.Status.WITHDRAWN,
+        withdrawn_by=change.changed_by,
+        withdrawn_at=change.changed_at,
+    )
+    move = f"{Stage(change.to_stage).label}: {change.reason}".rstrip(": ")
+    HandoffStep.objects.create(
+        handoff=handoff,
+        kind=HandoffStep.Kind.WITHDRAWN,
+        at=change.changed_at,
+        actor=change.changed_by,
+        detail=move[:500],
+    )
+    holder = handoff.routed_to
+    if holder is not None and holder != change.changed_by:
+        notify(
+            [holder],
+            kind=notifications.REQUEUED,
+            title=f"{handoff.lead} was taken back by marketing",
+            body=f"{person(change.changed_by)}: {move}",
+            url=reverse("leads:detail", args=[handoff.lead_id]),
+            subject=f"handoff:{handoff.pk}",
+        )
+    events.publish(
+        events.HANDOFF_WITHDRAWN,
+        subject=f"handoff:{handoff.pk}",
+        payload={
+            "handoff": handoff.pk,
+            "lead": handoff.lead_id,
+            "by": getattr(change.changed_by, "username", None),
+            "reason": change.reason,
+            "before": {"status": "open"},
+            "after": {"status": "withdrawn"},
+        },
+    )
+
+
+def _campaign_owner(lead: Lead):
+    campaign = lead.campaign
+    return campaign.owner if campaign is not None else None
+
+
+def _tell_campaign_owner_rejected(lead: Lead, *, by, reason: str, note: str) -> None:
+    owner = _campaign_owner(lead)
+    if owner is None or owner == by:
+        return
+    label = RejectionReason(reason).label if reason else "Sent back"
+    notify(
+        [owner],
+        kind=notifications.LEAD_REJECTED,
+        title=f"{person(by)} sent back {lead}",
+        body=f"Reason: {label}."
+        + (f" “{note}”" if note else "")
+        + (f" Campaign: {lead.campaign.name}." if lead.campaign else ""),
+        url=reverse("leads:detail", args=[lead.pk]),
+        subject=f"lead:{lead.pk}",
+    )
+
+
+def _tell_campaign_owner_won(lead: Lead, *, change: StageChange) -> None:
+    owner = _campaign_owner(lead)
+    if owner is None or owner == change.changed_by:
+        return
+    amount = f" for {format_money(change.amount)}" if change.amount is not None else ""
+    notify(
+        [owner],
+        kind=notifications.LEAD_WON,
+        title=f"{lead} was won{amount}",
+        body=f"Won by {person(change.changed_by)}."
+        + (f" First touch: {lead.campaign.name}." if lead.campaign else ""),
+        url=reverse("leads:detail", args=[lead.pk]),
+        subject=f"lead:{lead.pk}",
+    )
+
+
+def format_money(amount: Decimal) -> str:
+    from django.conf import settings
+
+    currency = getattr(settings, "CURRENCY", "EUR")
+    return f"{amount:,.2f} {currency}"
 
 
 def build_brief(lead: Lead) -> dict:
@@ -142,37 +239,51 @@ def _when_and_budget(lead: Lead, touchpoints: list[Touchpoint]) -> dict:
     }
 
 
-def route(lead: Lead) -> Route:
-    """Where a new handoff goes, and why. Until routing rules exist: the team queue."""
-    return Route(rep=None, reason="Team queue: first rep to claim it wins.")
+def due_times(
+    calendar: WorkingCalendar, start: datetime, minutes: int
+) -> tuple[datetime, datetime]:
+    """When an SLA of ``minutes`` working minutes from ``start`` is due, and when its
+    holder is warned."""
+    return (
+        add_working_minutes(calendar, start, minutes),
+        add_working_minutes(calendar, start, minutes * WARNING_SHARE),
+    )
+
+
+def _targets(handoff: Handoff) -> tuple[AgreementVersion, int]:
+    """The agreement a handoff is judged by and the score it opened with."""
+    score = handoff.brief.get("score", handoff.lead.score) if handoff.brief else handoff.lead.score
+    return handoff.agreement, int(score or 0)
 
 
 def open_handoff(lead: Lead, *, note: str = "", now: datetime | None = None) -> Handoff:
-    """Open the handoff for a new MQL: brief, route, SLA due time, notifications."""
+    """Open the handoff for a new MQL: brief, route, SLA due times, notifications.
+
+    The claim clock counts working minutes of the team calendar, from the agreement in
+    force (the segment the lead's score falls in, if it defines segments).
+    """
     now = now or timezone.now()
     agreement = agreement_in_force()
-    destination = route(lead)
+    targets = agreement.sla_for(lead.score)
+    calendar = working_calendar()
+    claim_due, claim_warning = due_times(calendar, now, targets.claim_minutes)
     with transaction.atomic():
+        destination = route(lead, now=now)
         handoff = Handoff.objects.create(
             lead=lead,
             agreement=agreement,
             brief=build_brief(lead),
             note=note,
             routed_to=destination.rep,
-            routing_reason=destination.reason,
+            routing_reason=destination.reason[:500],
+            routing_rule_id=destination.rule_id,
+            routed_at=now,
+            sla_segment=targets.segment,
             created_at=now,
-            claim_due_at=now + timedelta(minutes=agreement.claim_sla_minutes),
+            claim_due_at=claim_due,
+            claim_warning_at=claim_warning,
         )
-        message = {
-            "kind": "handoff.opened",
-            "title": f"New MQL: {lead}" + (f" ({lead.company})" if lead.company else ""),
-            "body": f"Score {lead.score}. Claim it within {agreement.claim_sla_minutes} minutes.",
-            "url": reverse("handoffs:queue"),
-        }
-        if destination.rep is not None:
-            notify([destination.rep], **message)
-        else:
-            notify_sales(**message)
+        _announce(handoff, lead=lead, destination=destination, minutes=targets.claim_minutes)
         events.publish(
             events.HANDOFF_OPENED,
             subject=f"handoff:{handoff.pk}",
@@ -180,6 +291,8 @@ def open_handoff(lead: Lead, *, note: str = "", now: datetime | None = None) -> 
                 "handoff": handoff.pk,
                 "lead": lead.pk,
                 "routed_to": getattr(destination.rep, "username", None),
+                "routing_reason": handoff.routing_reason,
+                "sla_segment": targets.segment,
                 "claim_due_at": handoff.claim_due_at.isoformat(),
             },
             handoff=handoff,
@@ -187,26 +300,86 @@ def open_handoff(lead: Lead, *, note: str = "", now: datetime | None = None) -> 
     return handoff
 
 
-def claim_handoff(handoff: Handoff, *, rep, now: datetime | None = None) -> Handoff:
-    """Give the handoff to ``rep`` if it is still open; exactly one claimer wins.
+def _announce(handoff: Handoff, *, lead: Lead, destination: Route, minutes: int) -> None:
+    """Tell the rep a lead is routed to, or the reps at work when it waits for the team."""
+    company = f" ({lead.company})" if lead.company else ""
+    due = handoff.claim_due_at
 
-    The conditional UPDATE ... WHERE status = 'open' is decided by the database: of two
-    concurrent claims, one updates a row and the other updates none and gets
-    ``AlreadyClaimed``.
+    def body(reader: Reader) -> str:
+        return (
+            f"Score {lead.score}. Claim it by {reader.time(due)} "
+            f"({minutes} working minutes). {destination.reason}"
+        )
+
+    url, subject = reverse("leads:detail", args=[lead.pk]), f"handoff:{handoff.pk}"
+    if destination.rep is not None:
+        notify(
+            [destination.rep],
+            kind=notifications.ROUTED,
+            title=f"{lead}{company} is routed to you",
+            body=body,
+            url=url,
+            subject=subject,
+        )
+    else:
+        notify(
+            available_reps(now=handoff.created_at),
+            kind=notifications.QUEUED,
+            title=f"New MQL in the team queue: {lead}{company}",
+            body=body,
+            url=url,
+            subject=subject,
+        )
+
+
+def on_notification_delivered(*, notification: Notification, at: datetime, **_: object) -> None:
+    """Subscriber: the first delivered notice of a new handoff to its assignee (or, in
+    the team queue, to the team) is the "notified" step of speed to lead."""
+    if notification.kind not in (notifications.ROUTED, notifications.QUEUED):
+        return
+    kind, _sep, pk = notification.subject.partition(":")
+    if kind != "handoff" or not pk.isdigit():
+        return
+    Handoff.objects.filter(pk=int(pk), notified_at__isnull=True).update(notified_at=at)
+
+
+def _claimable_by(rep, now: datetime) -> Q:
+    """Open handoffs ``rep`` may claim: the team's, the rep's own, and any whose claim
+    clock ran out (a routed lead is offered first to its rep); a manager may claim any."""
+    open_now = Q(status=Handoff.Status.OPEN)
+    if has_role(rep, MANAGER):
+        return open_now
+    return open_now & (Q(routed_to__isnull=True) | Q(routed_to=rep) | Q(claim_due_at__lte=now))
+
+
+def claim_handoff(handoff: Handoff, *, rep, now: datetime | None = None) -> Handoff:
+    """Give the handoff to ``rep`` if it is still open to them; exactly one claimer wins.
+
+    The conditional UPDATE ... WHERE status = 'open' (and, for a lead offered to another
+    rep, its claim clock run out) is decided by the database: of two concurrent claims,
+    one updates a row and the other updates none and gets ``AlreadyClaimed``.
     """
     if not has_role(rep, SALES, MANAGER):
         raise NotAllowed("Only sales can claim a lead.")
     now = now or timezone.now()
+    agreement, score = _targets(handoff)
+    contact_due, contact_warning = due_times(
+        working_calendar(), now, agreement.sla_for(score).first_contact_minutes
+    )
     with transaction.atomic():
-        agreement = handoff.agreement
-        won = Handoff.objects.filter(pk=handoff.pk, status=Handoff.Status.OPEN).update(
-            status=Handoff.Status.CLAIMED,
-            claimed_by=rep,
-            claimed_at=now,
-            first_contact_due_at=now + timedelta(minutes=agreement.first_contact_sla_minutes),
+        won = (
+            Handoff.objects.filter(pk=handoff.pk)
+            .filter(_claimable_by(rep, now))
+            .update(
+                status=Handoff.Status.CLAIMED,
+                claimed_by=rep,
+                claimed_at=now,
+                first_contact_due_at=contact_due,
+                contact_warning_at=contact_warning,
+            )
         )
         if not won:
-            raise AlreadyClaimed("This lead has already been claimed.")
+            raise _why_not_claimed(handoff.pk, rep=rep)
         handoff.refresh_from_db()
         lead = handoff.lead
         Lead.objects.filter(pk=lead.pk).update(owner=rep)
@@ -225,6 +398,117 @@ def claim_handoff(handoff: Handoff, *, rep, now: datetime | None = None) -> Hand
             handoff=handoff,
         )
     return handoff
+
+
+def _why_not_claimed(pk: int, *, rep) -> AlreadyClaimed:
+    current = Handoff.objects.select_related("routed_to", "claimed_by").filter(pk=pk).first()
+    if current is None or current.status != Handoff.Status.OPEN:
+        holder = f" by {person(current.claimed_by)}" if current and current.claimed_by else ""
+        return AlreadyClaimed(f"This lead has already been claimed{holder}.")
+    team_zone = notifications.zone_of("", team_time_zone())
+    when = notifications.local_time(current.claim_due_at, team_zone)
+    return OfferedToAnother(
+        f"This lead is offered to {person(current.routed_to)} until {when}; "
+        "the team may claim it after that."
+    )
+
+
+def claim_next(rep, *, now: datetime | None = None) -> Handoff | None:
+    """Claim the most urgent open handoff ``rep`` may take; None when there is none.
+
+    ``FOR UPDATE SKIP LOCKED``: two reps pressing "Claim next" at once lock two different
+    rows, so each gets a lead and neither waits for the other.
+    """
+    if not has_role(rep, SALES, MANAGER):
+        raise NotAllowed("Only sales can claim a lead.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        candidate = (
+            Handoff.objects.filter(_claimable_by(rep, now))
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("claim_due_at", "id")
+            .first()
+        )
+        if candidate is None:
+            return None
+        return claim_handoff(candidate, rep=rep, now=now)
+
+
+def reassign_handoff(
+    handoff: Handoff, *, to, by, reason: str = "", now: datetime | None = None
+) -> Handoff:
+    """A manager gives a live handoff to another rep: an open one is offered to them, a
+    claimed one (and its lead) becomes theirs. The reason goes on the timeline."""
+    if not has_role(by, MANAGER):
+        raise NotAllowed("Only a manager can reassign a lead.")
+    if to is None or not (to.is_active and has_role(to, SALES)):
+        raise ValidationError({"to": [f"{person(to)} is not an active sales rep."]})
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Handoff.objects.select_for_update().select_related("lead").get(pk=handoff.pk)
+        if locked.status not in (Handoff.Status.OPEN, Handoff.Status.CLAIMED):
+            raise HandoffClosed(f"This handoff is already {locked.get_status_display().lower()}.")
+        claimed = locked.status == Handoff.Status.CLAIMED
+        previous = locked.claimed_by if claimed else locked.routed_to
+        if previous is not None and previous.pk == to.pk:
+            raise ValidationError({"to": [f"The lead is already with {person(to)}."]})
+        if claimed:
+            locked.claimed_by = to
+            Lead.objects.filter(pk=locked.lead_id).update(owner=to, updated_at=now)
+        else:
+            locked.routed_to = to
+        locked.save(update_fields=["claimed_by" if claimed else "routed_to"])
+        detail = f"{person(previous) if previous else 'Team queue'} → {person(to)}"
+        if reason:
+            detail += f": {reason}"
+        HandoffStep.objects.create(
+            handoff=locked,
+            kind=HandoffStep.Kind.REASSIGNED,
+            at=now,
+            actor=by,
+            detail=detail[:500],
+        )
+        lead = locked.lead
+        url = reverse("leads:detail", args=[lead.pk])
+        due = locked.first_contact_due_at if claimed else locked.claim_due_at
+        step = "make first contact" if claimed else "claim it"
+
+        def body(reader: Reader) -> str:
+            text = f"{person(by)}: {reason}" if reason else f"By {person(by)}."
+            if due is not None and not (claimed and locked.first_contact_at):
+                text += f" Please {step} by {reader.time(due)}."
+            return text
+
+        notify(
+            [to],
+            kind=notifications.ROUTED,
+            title=f"{lead} is reassigned to you",
+            body=body,
+            url=url,
+            subject=f"handoff:{locked.pk}",
+        )
+        if previous is not None and previous.pk != by.pk:
+            notify(
+                [previous],
+                kind=notifications.ROUTED,
+                title=f"{lead} is reassigned to {person(to)}",
+                body=f"By {person(by)}." + (f" {reason}" if reason else ""),
+                url=url,
+                subject=f"handoff:{locked.pk}",
+            )
+        events.publish(
+            events.HANDOFF_REASSIGNED,
+            subject=f"handoff:{locked.pk}",
+            payload={
+                "handoff": locked.pk,
+                "lead": lead.pk,
+                "by": by.username,
+                "reason": reason,
+                "before": {"assignee": getattr(previous, "username", None)},
+                "after": {"assignee": to.username},
+            },
+        )
+    return locked
 
 
 def reject_handoff(
@@ -264,6 +548,7 @@ def reject_handoff(
             ]
         )
         label = RejectionReason(reason).label
+        _tell_campaign_owner_rejected(locked.lead, by=rep, reason=reason, note=note)
         lifecycle.advance(
             locked.lead,
             Stage.RECYCLED,

@@ -33,8 +33,14 @@ def log_activity(
     """Record what sales did; the first activity after a claim stops the contact clock."""
     if not has_role(rep, SALES, MANAGER):
         raise NotAllowed("Only sales logs activities.")
-    if not has_role(rep, MANAGER) and lead.owner_id not in (None, rep.pk):
-        raise NotAllowed("This lead belongs to another rep.")
+    if not has_role(rep, MANAGER):
+        # The owner as stored, not as the caller's copy of the lead says: a claim or a
+        # reassignment may have happened since it was read.
+        owner_id = Lead.objects.filter(pk=lead.pk).values_list("owner_id", flat=True).first()
+        if owner_id is None:
+            raise NotAllowed("Claim the lead before you work it.")
+        if owner_id != rep.pk:
+            raise NotAllowed("This lead belongs to another rep.")
     errors = {}
     if kind not in Activity.Kind.values:
         errors["kind"] = [f"Unknown activity kind {kind!r}."]
@@ -73,7 +79,8 @@ STAGE_ROLES: dict[str, tuple[str, ...]] = {
     Stage.SQL: (SALES, MANAGER),
     Stage.WON: (SALES, MANAGER),
     Stage.LOST: (SALES, MANAGER),
-    Stage.RECYCLED: (SALES, MANAGER),
+    # Marketing takes an unclaimed MQL back to nurture; sales sends its own leads back.
+    Stage.RECYCLED: (MARKETING, SALES, MANAGER),
 }
 #: Stages in which sales is responsible for the lead (the agreement's RACI): marketing
 #: no longer moves it.
@@ -95,10 +102,10 @@ def move_refusal(lead: Lead, *, to_stage: str, by) -> str | None:
         if lead.stage in SALES_STAGES:
             return "Sales owns this lead now."
         return None
-    if lead.owner_id not in (None, by.pk):
-        return "This lead belongs to another rep."
-    if lead.owner_id is None and to_stage != Stage.DISQUALIFIED:
+    if lead.owner_id is None:
         return "Claim the lead before you work it."
+    if lead.owner_id != by.pk:
+        return "This lead belongs to another rep."
     return None
 
 

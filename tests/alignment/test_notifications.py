@@ -15,7 +15,7 @@ from tests.factories import NotificationFactory, UserFactory
 
 
 def test_notify_writes_one_row_per_recipient(db, rep, other_rep):
-    rows = notify([rep, other_rep, rep], kind="handoff.opened", title="New MQL", body="Score 70.")
+    rows = notify([rep, other_rep, rep], kind="handoff.routed", title="New MQL", body="Score 70.")
     stored = Notification.objects.all()
     assert {row.recipient for row in stored} == {rep, other_rep}
     assert len(rows) == 2
@@ -32,7 +32,7 @@ def test_notify_queues_delivery_only_after_commit(
     db, rep, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        notify([rep], kind="handoff.opened", title="New MQL")
+        notify([rep], kind="handoff.routed", title="New MQL")
     assert mailoutbox == []
     assert Notification.objects.get().status == Notification.Status.PENDING
     assert len(callbacks) == 1
@@ -44,12 +44,17 @@ def test_notify_queues_delivery_only_after_commit(
 def test_delivery_sends_the_email_copy(db, rep, mailoutbox, settings):
     settings.SITE_URL = "https://tandem.example.com"
     notification = NotificationFactory(
-        recipient=rep, title="New MQL: Ana", body="Score 72.", url="/handoffs/queue/"
+        recipient=rep,
+        kind="handoff.routed",
+        title="New MQL: Ana",
+        body="Score 72.",
+        url="/handoffs/queue/",
     )
     assert deliver_notification(notification.pk) is True
     (mail,) = mailoutbox
-    assert mail.subject == "[Tandem] New MQL: Ana"
+    assert mail.subject == "[Tandem] A lead is routed or reassigned to you"
     assert mail.to == ["sam@tandem.test"]
+    assert "New MQL: Ana" in mail.body
     assert "Score 72." in mail.body
     assert "Open in Tandem: https://tandem.example.com/handoffs/queue/" in mail.body
 
@@ -114,7 +119,8 @@ def test_the_sweep_resends_rows_left_pending(db, rep, mailoutbox):
     Notification.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(minutes=5))
     assert redeliver_pending_notifications() == 1
     assert Notification.objects.get(pk=old.pk).status == Notification.Status.SENT
-    assert [mail.subject for mail in mailoutbox] == ["[Tandem] Old"]
+    assert [mail.subject for mail in mailoutbox] == ["[Tandem] Tandem notification"]
+    assert "Old" in mailoutbox[0].body
 
 
 def test_the_sweep_leaves_fresh_sent_and_exhausted_rows_alone(db, rep, mailoutbox):

@@ -45,8 +45,14 @@ def test_an_activity_dated_before_the_claim_counts_from_the_claim(claimed_handof
     assert stored.first_contact_at == stored.claimed_at
 
 
-def test_an_activity_before_any_claim_does_not_start_the_contact_clock(handoff, rep):
-    log_activity(handoff.lead, rep=rep, kind="call", outcome="no_answer")
+def test_a_rep_cannot_log_an_activity_before_claiming_the_lead(handoff, rep):
+    with pytest.raises(NotAllowed, match="Claim the lead before you work it"):
+        log_activity(handoff.lead, rep=rep, kind="call", outcome="no_answer")
+    assert not Activity.objects.exists()
+
+
+def test_a_managers_activity_before_any_claim_does_not_start_the_contact_clock(handoff, manager):
+    log_activity(handoff.lead, rep=manager, kind="call", outcome="no_answer")
     assert Handoff.objects.get(pk=handoff.pk).first_contact_at is None
 
 

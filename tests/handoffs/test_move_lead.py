@@ -119,9 +119,23 @@ def test_sending_a_claimed_lead_back_rejects_its_handoff(claimed_handoff, rep):
     assert stored.rejected_by == rep
 
 
-def test_disqualifying_an_mql_rejects_its_open_handoff(handoff, marketer):
+def test_marketing_taking_back_an_unclaimed_mql_withdraws_its_handoff(handoff, marketer):
     move_lead(handoff.lead, to_stage=Stage.DISQUALIFIED, by=marketer, reason="A competitor.")
-    assert Handoff.objects.get(pk=handoff.pk).status == Handoff.Status.REJECTED
+    stored = Handoff.objects.get(pk=handoff.pk)
+    assert (stored.status, stored.withdrawn_by) == (Handoff.Status.WITHDRAWN, marketer)
+    assert (stored.rejection_reason, stored.rejected_at) == ("", None)
+    step = stored.steps.get()
+    assert (step.kind, step.detail) == ("withdrawn", "Disqualified: A competitor.")
+
+
+def test_a_withdrawal_is_an_event_with_before_and_after(handoff, marketer):
+    from alignment.models import Event
+
+    move_lead(handoff.lead, to_stage=Stage.RECYCLED, by=marketer, reason="Nurture first.")
+    event = Event.objects.get(name="handoff.withdrawn")
+    assert event.payload["before"] == {"status": "open"}
+    assert event.payload["after"] == {"status": "withdrawn"}
+    assert event.payload["by"] == marketer.username
 
 
 def test_recycling_a_lost_deal_closes_its_handoff_and_a_return_opens_a_new_one(

@@ -96,7 +96,7 @@ def test_it_keeps_the_marketers_note(db):
 def test_it_goes_to_the_team_queue_and_says_why(db):
     handoff = open_handoff(mql_lead(), now=NOW)
     assert handoff.routed_to is None
-    assert "Team queue" in handoff.routing_reason
+    assert handoff.routing_reason == "No rule matched → team queue."
 
 
 def test_the_claim_deadline_is_the_claim_sla_of_the_agreement_in_force(db):
@@ -125,8 +125,8 @@ def test_it_notifies_every_rep_and_nobody_else(db, rep, other_rep, marketer, man
     open_handoff(mql_lead(), now=NOW)
     rows = Notification.objects.filter(kind="handoff.opened")
     assert {row.recipient for row in rows} == {rep, other_rep}
-    assert all(row.status == Notification.Status.PENDING for row in rows)
-    assert "Claim it within 60 minutes" in rows[0].body
+    assert all(row.in_app for row in rows)
+    assert "Claim it by Mon 4 May 10:00 (60 working minutes)" in rows[0].body
 
 
 def test_it_records_a_handoff_opened_event(db):
@@ -136,6 +136,8 @@ def test_it_records_a_handoff_opened_event(db):
         "handoff": handoff.pk,
         "lead": handoff.lead_id,
         "routed_to": None,
+        "routing_reason": "No rule matched → team queue.",
+        "sla_segment": "",
         "claim_due_at": (NOW + timedelta(minutes=60)).isoformat(),
     }
 
@@ -147,13 +149,13 @@ def test_a_lead_becoming_an_mql_opens_its_handoff_in_the_same_transaction(db):
     assert handoff.created_at == change.changed_at == NOW
 
 
-def test_a_recycled_lead_that_returns_gets_a_new_handoff(db, handoff, rep):
+def test_a_recycled_lead_that_returns_gets_a_new_handoff(db, handoff, marketer):
     lead = handoff.lead
-    lifecycle.advance(lead, Stage.RECYCLED, by=rep, reason="Bad timing.")
+    lifecycle.advance(lead, Stage.RECYCLED, by=marketer, reason="Bad timing.")
     lifecycle.advance(lead, Stage.MQL, automatic=True)
     assert list(
         Handoff.objects.filter(lead=lead).order_by("id").values_list("status", flat=True)
-    ) == [Handoff.Status.REJECTED, Handoff.Status.OPEN]
+    ) == [Handoff.Status.WITHDRAWN, Handoff.Status.OPEN]
 
 
 def test_the_brief_says_when_they_were_last_active_and_the_budget_signals(db):

@@ -72,14 +72,20 @@ def test_the_timeline_names_who_did_what(claimed_handoff, rep):
     assert actors["New → MQL"] == "Scoring"
 
 
-def test_the_timeline_reads_in_six_queries(claimed_handoff, rep, django_assert_num_queries):
+def test_the_timeline_reads_in_a_fixed_number_of_queries(
+    claimed_handoff, rep, other_rep, django_assert_num_queries
+):
+    from leads.comments import add_comment
+
     lead = claimed_handoff.lead
     TouchpointFactory.create_batch(3, lead=lead)
     for _ in range(3):
         log_activity(lead, rep=rep, kind="email")
-    with django_assert_num_queries(6):
+    for _ in range(3):
+        add_comment(lead, author=rep, body="@rob can you take a look?")
+    with django_assert_num_queries(9):
         entries = [entry.as_dict() for entry in lead_timeline(lead)]
-    assert len(entries) == 3 + 3 + 2 + 2
+    assert len(entries) == 3 + 3 + 2 + 2 + 3
 
 
 def test_a_lead_with_no_history_has_an_empty_timeline(db):

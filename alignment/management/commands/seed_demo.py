@@ -588,7 +588,9 @@ class Simulation:
         rep = self.users[rng.choices(["rep1", "rep2"], weights=[55, 45])[0]]
         minutes = rng.randint(65, 200) if rng.random() < 0.1 else rng.randint(3, 50)
         when = self.working(handoff.created_at, rng) + timedelta(minutes=minutes)
-        if rng.random() < 0.1:
+        if rng.random() < 0.04:
+            self.at(handoff.created_at + timedelta(minutes=2), self.take_back, handoff.lead_id)
+        elif rng.random() < 0.1:
             reason, note = rng.choice(QUEUE_REJECTIONS)
             self.at(when, self.reject, handoff.pk, rep, reason, note)
         else:
@@ -674,6 +676,14 @@ class Simulation:
         )
         if live:
             reject_handoff(handoff, rep=rep, reason=reason, note=note, now=when)
+
+    def take_back(self, when: datetime, lead_id: int) -> None:
+        """Marketing takes an MQL back before sales claims it (its handoff is withdrawn)."""
+        lead = Lead.objects.get(pk=lead_id)
+        if lead.stage == Stage.MQL:
+            reason = "Already in talks through a partner; back to nurture."
+            move_lead(lead, to_stage=Stage.RECYCLED, by=self.users["marketer"], reason=reason,
+                      at=when)  # fmt: skip
 
     def disqualify(self, when: datetime, person: Person) -> None:
         lead = Lead.objects.filter(email=person.email, stage=Stage.NEW).first()
