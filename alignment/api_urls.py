@@ -7,6 +7,7 @@ from alignment.api_jobs import JobViewSet
 from alignment.api_views import AgreementView, NotificationViewSet
 from campaigns.api import CampaignViewSet
 from handoffs.api import ActivityViewSet, HandoffViewSet
+from handoffs.routing.api import AvailabilityView, CalendarView, DryRunView, RoutingRuleViewSet
 from kpis.api import SummaryView
 from kpis.api_calibration import CalibrationView
 from leads.api import LeadViewSet, TouchpointViewSet
@@ -25,11 +26,15 @@ router.register("notifications", NotificationViewSet, basename="notification")
 router.register("imports", LeadImportViewSet, basename="import")
 router.register("jobs", JobViewSet, basename="job")
 router.register("scoring/rulesets", RuleSetViewSet, basename="ruleset")
+router.register("routing/rules", RoutingRuleViewSet, basename="routing-rule")
 
 urlpatterns = [
     path("kpis/summary/", SummaryView.as_view(), name="kpi-summary"),
     path("scoring/calibration/", CalibrationView.as_view(), name="scoring-calibration"),
     path("agreement/", AgreementView.as_view(), name="agreement"),
+    path("routing/dry-run/", DryRunView.as_view(), name="routing-dry-run"),
+    path("routing/calendar/", CalendarView.as_view(), name="routing-calendar"),
+    path("reps/<int:pk>/availability/", AvailabilityView.as_view(), name="rep-availability"),
     path(
         "imports/<int:pk>/errors.csv",
         LeadImportErrorsCsvView.as_view(),

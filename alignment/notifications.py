@@ -24,6 +24,7 @@ CHANNELS: dict[str, str] = {
     EMAIL: "Email",
     DIGEST: "Daily digest email",
 }
+CHANNEL_CHOICES = list(CHANNELS.items())
 
 
 @dataclass(frozen=True)

@@ -255,6 +255,10 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "campaigns.models.Channel",
         "JobStatusEnum": "alignment.models.Job.Status",
         "LeadImportStatusEnum": "leads.imports.models.LeadImport.Status",
+        "NotificationChannelEnum": "alignment.notifications.CHANNEL_CHOICES",
+        "RoutingFieldEnum": "handoffs.routing.engine.FIELD_CHOICES",
+        "RoutingOperatorEnum": "handoffs.routing.engine.OPERATOR_CHOICES",
+        "RoutingActionEnum": "handoffs.routing.models.RoutingRule.Action",
     },
 }
 

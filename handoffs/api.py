@@ -4,7 +4,13 @@ Every role reads; claiming, rejecting and logging activities are sales' (and man
 work, and the rules of each live in ``handoffs.services``.
 """
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -14,12 +20,24 @@ from alignment.roles import MANAGER, SALES, HasRole
 from handoffs import services
 from handoffs.filters import ActivityFilter, HandoffFilter
 from handoffs.models import Activity, Handoff, RejectionReason
+from handoffs.queries import speed_to_lead
 from leads.models import Lead
 
 SALES_WORK = HasRole.of(write=(SALES, MANAGER))
 
 
+class SpeedToLeadSerializer(serializers.Serializer):
+    """Seconds each step of speed to lead took (null: not reached yet)."""
+
+    mql_to_routed = serializers.FloatField(allow_null=True)
+    routed_to_notified = serializers.FloatField(allow_null=True)
+    notified_to_claimed = serializers.FloatField(allow_null=True)
+    claimed_to_first_contact = serializers.FloatField(allow_null=True)
+
+
 class HandoffSerializer(serializers.ModelSerializer):
+    speed_to_lead = serializers.SerializerMethodField()
+
     class Meta:
         model = Handoff
         fields = [
@@ -37,8 +55,19 @@ class HandoffSerializer(serializers.ModelSerializer):
             "first_contact_at",
             "rejection_reason",
             "rejection_note",
+            "routing_rule",
+            "sla_segment",
+            "routed_at",
+            "notified_at",
+            "requeued_at",
+            "withdrawn_at",
+            "speed_to_lead",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(SpeedToLeadSerializer)
+    def get_speed_to_lead(self, handoff: Handoff) -> dict:
+        return speed_to_lead(handoff)
 
 
 class RejectSerializer(serializers.Serializer):
@@ -46,6 +75,15 @@ class RejectSerializer(serializers.Serializer):
 
     reason = serializers.ChoiceField(choices=RejectionReason.choices)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class ReassignSerializer(serializers.Serializer):
+    """Input of ``POST handoffs/{id}/reassign/``."""
+
+    to = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.all(), help_text="The rep's user id."
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 
 @extend_schema_view(
@@ -67,6 +105,35 @@ class HandoffViewSet(viewsets.ReadOnlyModelViewSet):
     def claim(self, request, pk=None):
         handoff = services.claim_handoff(self.get_object(), rep=request.user)
         return Response(HandoffSerializer(handoff).data)
+
+    @extend_schema(
+        summary="Claim the most urgent open handoff you may take",
+        request=None,
+        responses={
+            200: HandoffSerializer,
+            204: OpenApiResponse(description="Nothing to claim."),
+            **error_responses(403),
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="claim-next", filter_backends=[])
+    def claim_next(self, request):
+        handoff = services.claim_next(request.user)
+        if handoff is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(HandoffSerializer(self.get_queryset().get(pk=handoff.pk)).data)
+
+    @extend_schema(
+        summary="Give a live handoff to another rep (managers)",
+        request=ReassignSerializer,
+        responses={200: HandoffSerializer, **error_responses(400, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def reassign(self, request, pk=None):
+        handoff = self.get_object()
+        data = ReassignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.reassign_handoff(handoff, by=request.user, **data.validated_data)
+        return Response(HandoffSerializer(self.get_queryset().get(pk=handoff.pk)).data)
 
     @extend_schema(
         summary="Send the lead back to marketing with a reason",

@@ -32,6 +32,26 @@ def claim_queue(rep=None) -> QuerySet[Handoff]:
     return queryset.order_by("claim_due_at", "id")
 
 
+def speed_to_lead(handoff: Handoff) -> dict[str, float | None]:
+    """Seconds each step took, MQL → routed → notified → claimed → first contact; None for
+    a step not reached (a lead claimed before its notice went out counts from routing)."""
+
+    def seconds(start: datetime | None, end: datetime | None) -> float | None:
+        if start is None or end is None:
+            return None
+        return max(0.0, (end - start).total_seconds())
+
+    notified = handoff.notified_at
+    if notified is not None and handoff.claimed_at is not None and notified > handoff.claimed_at:
+        notified = None
+    return {
+        "mql_to_routed": seconds(handoff.created_at, handoff.routed_at),
+        "routed_to_notified": seconds(handoff.routed_at, notified),
+        "notified_to_claimed": seconds(notified or handoff.routed_at, handoff.claimed_at),
+        "claimed_to_first_contact": seconds(handoff.claimed_at, handoff.first_contact_at),
+    }
+
+
 def leads_of(rep) -> QuerySet[Lead]:
     return (
         Lead.objects.filter(owner=rep)

@@ -22,9 +22,9 @@ from alignment.throttling import CaptureThrottled
 from campaigns.models import Campaign
 from handoffs.queries import lead_timeline
 from handoffs.services import STAGE_ROLES, move_lead
-from leads import services
+from leads import comments, services
 from leads.filters import LeadFilter, TouchpointFilter
-from leads.models import Lead, Stage, Touchpoint, TouchpointKind
+from leads.models import Comment, Lead, Stage, Touchpoint, TouchpointKind
 
 #: The stages a person may move a lead to (the rest are reached by scoring or a claim).
 TARGET_STAGES = [(stage, Stage(stage).label) for stage in STAGE_ROLES]
@@ -219,6 +219,29 @@ class TimelineEntrySerializer(serializers.Serializer):
     data = serializers.DictField()
 
 
+class CommentSerializer(serializers.ModelSerializer):
+    """A comment on a lead; ``mentions`` are the usernames it notified."""
+
+    author_name = serializers.SerializerMethodField()
+    mentions = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "lead", "author", "author_name", "body", "mentions", "created_at"]
+        read_only_fields = fields
+
+    def get_author_name(self, comment: Comment) -> str:
+        author = comment.author
+        return (author.get_full_name() or author.username) if author is not None else ""
+
+
+class CommentInputSerializer(serializers.Serializer):
+    body = serializers.CharField(
+        max_length=comments.MAX_LENGTH,
+        help_text="The text; @username mentions a colleague, who is notified.",
+    )
+
+
 @extend_schema_view(
     list=extend_schema(summary="List leads"),
     retrieve=extend_schema(summary="One lead, with its score explained"),
@@ -334,6 +357,40 @@ class LeadViewSet(
         )
         lead.refresh_from_db()
         return Response(LeadDetailSerializer(lead).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The comments on a lead, oldest first",
+        responses=CommentSerializer(many=True),
+        filters=False,
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Comment on a lead (@username mentions notify)",
+        request=CommentInputSerializer,
+        responses={201: CommentSerializer, **error_responses(400, 403, 404)},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        filter_backends=[],
+        permission_classes=[HasRole.of(write=ALL_ROLES)],
+    )
+    def comments(self, request, pk=None):
+        lead = self.get_object()
+        if request.method == "POST":
+            data = CommentInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            comment = comments.add_comment(lead, author=request.user, **data.validated_data)
+            return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+        queryset = (
+            Comment.objects.filter(lead=lead)
+            .select_related("author")
+            .prefetch_related("mentions")
+            .order_by("created_at", "id")
+        )
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(CommentSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Everything that happened to a lead, newest first",

@@ -32,6 +32,8 @@ FIELDS: dict[str, str] = {
     "utm_medium": "UTM medium",
     "utm_campaign": "UTM campaign",
 }
+FIELD_CHOICES = list(FIELDS.items())
+OPERATOR_CHOICES = list(scoring.OPERATORS.items())
 NUMERIC_FIELDS = frozenset({"company_size", "score", "fit_score", "engagement_score"})
 OPERATORS = scoring.OPERATORS
 MAX_CONDITIONS = 20

@@ -27,7 +27,8 @@ def test_every_role_lists_handoffs(api_as, persona, role, handoff):
     assert {
         "id", "lead", "brief", "status", "routed_to", "claimed_by", "created_at",
         "claim_due_at", "claimed_at", "first_contact_due_at", "first_contact_at",
-        "rejection_reason", "rejection_note", "routing_reason",
+        "rejection_reason", "rejection_note", "routing_reason", "routing_rule", "sla_segment",
+        "routed_at", "notified_at", "requeued_at", "withdrawn_at", "speed_to_lead",
     } == set(row)  # fmt: skip
     assert (row["lead"], row["status"]) == (handoff.lead_id, "open")
     assert row["brief"]["who"]["email"] == "ana@acme.com"
