@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "alignment.middleware.LocalTimeMiddleware",
     # Idempotency-Key on API POSTs: after authentication, around the API views.
     "alignment.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -10,5 +10,10 @@ urlpatterns = [
     path("agreement/", views.agreement, name="agreement"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),
+    path(
+        "notifications/preferences/",
+        views.notification_preferences,
+        name="notification_preferences",
+    ),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
 ]

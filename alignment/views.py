@@ -2,12 +2,14 @@
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from alignment.forms import PreferencesForm
 from alignment.models import AgreementVersion, Notification
+from alignment.notifications import CHANNELS, KINDS
 from alignment.pages import paginate, role_required, wants_fragment
 from alignment.roles import MANAGER, MARKETING, SALES, has_role
 from alignment.services import (
@@ -17,6 +19,9 @@ from alignment.services import (
     agreement_in_force,
     mark_all_read,
     mark_read,
+    preferences_of,
+    team_time_zone,
+    update_preferences,
 )
 
 
@@ -44,6 +49,42 @@ def notifications(request):
         inbox = inbox.filter(read_at__isnull=True)
     context = {"page": paginate(request, inbox), "show": show}
     return render(request, "alignment/notifications.html", context)
+
+
+@role_required()
+def notification_preferences(request):
+    """Which channels each kind of notification reaches this user by, and their zone."""
+    stored = preferences_of(request.user)
+    team_zone = team_time_zone()
+    status = 200
+    if request.method == "POST":
+        form = PreferencesForm(request.POST, team_zone=team_zone)
+        if form.is_valid():
+            try:
+                update_preferences(
+                    request.user,
+                    channels=form.channels(),
+                    time_zone=form.cleaned_data["time_zone"],
+                )
+            except ValidationError as error:
+                for field, problems in error.message_dict.items():
+                    kind = KINDS.get(field)
+                    for problem in problems:
+                        form.add_error(
+                            field if field in form.fields else None,
+                            f"{kind.label}: {problem}" if kind else problem,
+                        )
+            else:
+                messages.success(request, "Saved your notification preferences.")
+                return redirect("notification_preferences")
+        status = 400
+    else:
+        form = PreferencesForm(
+            initial=PreferencesForm.initial_from(stored.channels, stored.time_zone),
+            team_zone=team_zone,
+        )
+    context = {"form": form, "channels": CHANNELS}
+    return render(request, "alignment/preferences.html", context, status=status)
 
 
 @require_POST

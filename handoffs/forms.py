@@ -1,6 +1,7 @@
-"""Forms of the sales pages: reject a handoff, log an activity."""
+"""Forms of the sales pages: reject or reassign a handoff, log an activity."""
 
 from django import forms
+from django.contrib.auth import get_user_model
 
 from handoffs.models import Activity, RejectionReason
 
@@ -22,3 +23,18 @@ class ActivityForm(forms.Form):
     note = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), label="Note"
     )
+
+
+class ReassignForm(forms.Form):
+    to = forms.ModelChoiceField(
+        queryset=get_user_model().objects.none(), label="Give it to", empty_label="Choose a rep…"
+    )
+    reason = forms.CharField(required=False, max_length=500, label="Why")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from handoffs.routing.forms import RepChoiceField, sales_reps
+
+        self.fields["to"] = RepChoiceField(
+            queryset=sales_reps(), label="Give it to", empty_label="Choose a rep…"
+        )

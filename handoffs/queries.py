@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from handoffs.models import Activity, Handoff, HandoffStep
 from leads.models import (
@@ -24,11 +25,15 @@ def handoff_list() -> QuerySet[Handoff]:
     return Handoff.objects.select_related("lead", "lead__campaign", "routed_to", "claimed_by")
 
 
-def claim_queue(rep=None) -> QuerySet[Handoff]:
-    """Open handoffs in the team queue (and routed to ``rep``), most urgent first."""
+def claim_queue(rep=None, *, now: datetime | None = None) -> QuerySet[Handoff]:
+    """Open handoffs in the team queue, routed to ``rep``, or offered to another rep whose
+    claim clock ran out; most urgent first. Without ``rep``: every open handoff."""
     queryset = handoff_list().filter(status=Handoff.Status.OPEN)
     if rep is not None:
-        queryset = queryset.filter(routed_to__isnull=True) | queryset.filter(routed_to=rep)
+        now = now or timezone.now()
+        queryset = queryset.filter(
+            Q(routed_to__isnull=True) | Q(routed_to=rep) | Q(claim_due_at__lte=now)
+        )
     return queryset.order_by("claim_due_at", "id")
 
 

@@ -13,3 +13,12 @@ class StageForm(forms.Form):
     amount = forms.DecimalField(
         max_digits=14, decimal_places=2, min_value=0, required=False, label="Deal amount"
     )
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3, "aria-describedby": "comment-help"}),
+        label="Comment",
+        help_text="Type @ and a username to notify a colleague.",
+    )

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.lead_list, name="list"),
     path("<int:pk>/", views.lead_detail, name="detail"),
     path("<int:pk>/merge/<int:other>/", views.lead_merge, name="merge"),
+    path("<int:pk>/comments/", views.lead_comment, name="comment"),
     path("import/", imports.import_upload, name="import"),
     path("import/<int:pk>/", imports.import_detail, name="import_detail"),
     path("import/<int:pk>/mapping/", imports.import_mapping, name="import_mapping"),

@@ -6,17 +6,27 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from alignment.pages import is_filtered, paginate, role_required, wants_fragment
+from alignment.notifications import person
+from alignment.pages import (
+    add_service_errors,
+    is_filtered,
+    paginate,
+    role_required,
+    wants_fragment,
+)
 from alignment.roles import MANAGER, MARKETING, SALES, has_role
 from campaigns.models import Campaign
-from handoffs.forms import ActivityForm
+from handoffs.display import offer_of, speed_steps
+from handoffs.forms import ActivityForm, ReassignForm
 from handoffs.models import Handoff
 from handoffs.queries import lead_timeline
 from handoffs.services import move_refusal
+from leads.comments import add_comment, people_who_can_be_mentioned
 from leads.filters import LeadFilter
-from leads.forms import StageForm
+from leads.forms import CommentForm, StageForm
 from leads.lifecycle import can_advance
 from leads.merge import merge_leads, plan_merge, survivor_first
 from leads.models import Lead, Stage
@@ -104,6 +114,8 @@ def render_lead_detail(
     *,
     stage_form: StageForm | None = None,
     activity_form: ActivityForm | None = None,
+    comment_form: CommentForm | None = None,
+    reassign_form: ReassignForm | None = None,
     status: int = 200,
 ):
     """The lead page; the stage and activity views re-render it with their form errors."""
@@ -134,6 +146,18 @@ def render_lead_detail(
         "can_claim": handoff is not None
         and handoff.status == Handoff.Status.OPEN
         and has_role(request.user, SALES, MANAGER),
+        "offer": offer_of(handoff, request.user),
+        "speed": speed_steps(handoff),
+        "comment_form": comment_form or CommentForm(),
+        "colleagues": people_who_can_be_mentioned().order_by("username"),
+        "reassign_form": reassign_form
+        or (
+            ReassignForm()
+            if handoff is not None
+            and handoff.status in (Handoff.Status.OPEN, Handoff.Status.CLAIMED)
+            and has_role(request.user, MANAGER)
+            else None
+        ),
         "duplicates": [
             {
                 "lead": found.lead,
@@ -145,6 +169,25 @@ def render_lead_detail(
         "can_merge": has_role(request.user, MARKETING, MANAGER),
     }
     return render(request, "leads/detail.html", context, status=status)
+
+
+@require_http_methods(["POST"])
+@role_required()
+def lead_comment(request, pk: int):
+    """Comment on a lead; @mentions notify the colleagues named."""
+    lead = get_object_or_404(Lead.objects.select_related("campaign", "owner"), pk=pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            comment = add_comment(lead, author=request.user, body=form.cleaned_data["body"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            mentioned = list(comment.mentions.all())
+            note = f" and notified {', '.join(map(person, mentioned))}" if mentioned else ""
+            messages.success(request, f"Comment posted{note}.")
+            return redirect(f"{reverse('leads:detail', args=[lead.pk])}#comment-{comment.pk}")
+    return render_lead_detail(request, lead, comment_form=form, status=400)
 
 
 @role_required()

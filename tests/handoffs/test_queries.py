@@ -27,7 +27,12 @@ def test_a_rep_sees_the_team_queue_and_what_was_routed_to_them(db, rep, other_re
     team = HandoffFactory(created_at=T0)
     mine = HandoffFactory(created_at=T0 + timedelta(minutes=1), routed_to=rep)
     HandoffFactory(created_at=T0 + timedelta(minutes=2), routed_to=other_rep)
-    assert list(claim_queue(rep)) == [team, mine]
+    assert list(claim_queue(rep, now=T0)) == [team, mine]
+
+
+def test_a_rep_also_sees_a_lead_whose_offer_to_another_rep_ran_out(db, rep, other_rep):
+    offered = HandoffFactory(created_at=T0, routed_to=other_rep)
+    assert list(claim_queue(rep, now=offered.claim_due_at)) == [offered]
 
 
 def test_the_queue_loads_its_rows_in_one_query(db, django_assert_num_queries):
