@@ -157,7 +157,7 @@ def rule_edit(request, pk: int | None = None):
     if request.method != "POST":
         form, conditions, members = _initial_forms(rule)
         return _render_editor(request, rule, form, conditions, members, dry_run, status)
-    action = request.POST.get("action", "save")
+    action = request.POST.get("do", "save")
     if action.startswith(("add_", "remove_")):
         form, conditions, members = _bound_forms(request)
         kind, _, index = action.partition("_")[2].partition("_")

@@ -25,13 +25,28 @@ PAGES = {
     "dashboard": (lambda ctx: reverse("kpis:dashboard"), {"marketer", "rep", "manager"}),
     "agreement": (lambda ctx: reverse("agreement"), {"marketer", "rep", "manager"}),
     "notifications": (lambda ctx: reverse("notifications"), {"marketer", "rep", "manager"}),
+    "notification_preferences": (
+        lambda ctx: reverse("notification_preferences"),
+        {"marketer", "rep", "manager"},
+    ),
+    "routing": (lambda ctx: reverse("handoffs:routing"), {"marketer", "rep", "manager"}),
+    "routing_new": (lambda ctx: reverse("handoffs:routing_new"), {"manager"}),
+    "routing_edit": (
+        lambda ctx: reverse("handoffs:routing_edit", args=[ctx["rule"].pk]),
+        {"manager"},
+    ),
+    "business_hours": (lambda ctx: reverse("handoffs:calendar"), {"marketer", "rep", "manager"}),
+    "team": (lambda ctx: reverse("handoffs:team"), {"rep", "manager"}),
 }
 ROLES = ("marketer", "rep", "manager", "outsider")
 
 
 @pytest.fixture
-def context(campaign, mql_lead):
-    return {"campaign": campaign, "lead": mql_lead}
+def context(campaign, mql_lead, manager):
+    from handoffs.routing.services import create_rule
+
+    rule = create_rule(by=manager, name="Everyone", conditions=[], action="team_queue")
+    return {"campaign": campaign, "lead": mql_lead, "rule": rule}
 
 
 @pytest.mark.parametrize("role", ROLES)
