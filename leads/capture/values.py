@@ -4,6 +4,7 @@ The same checks for every door (types, lengths, numbers, known choices), so bad 
 is reported by field and never reaches the database.
 """
 
+import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -91,10 +92,22 @@ def _is_mail_domain(domain: str) -> bool:
     return domain in validate_email.domain_allowlist or validate_email.validate_domain_part(domain)
 
 
+#: Line breaks, tabs and other control characters (NUL aside, which is refused): a lead's
+#: fields are single lines, shown in lists, notifications and emails, so a run of them
+#: becomes one space.
+_CONTROLS = re.compile("[\x01-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def single_line(text: str) -> str:
+    """``text`` with its control characters and line breaks turned into single spaces."""
+    return _CONTROLS.sub(" ", text).strip() if _CONTROLS.search(text) else text
+
+
 def _text(value: Any, max_length: int | None = None) -> str:
-    """A trimmed string; numbers are read as text (spreadsheets make numbers of ids)."""
+    """A trimmed single-line string; numbers are read as text (spreadsheets make numbers
+    of ids)."""
     if isinstance(value, str):
-        text = value.strip()
+        text = single_line(value.strip())
     elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         text = str(value)
     else:
@@ -218,7 +231,12 @@ def _captured_values(row: Mapping[str, Any], errors: dict[str, list[str]]) -> di
             if not text:
                 continue
             limit = _TEXT_LIMITS.get(key)
-            if limit is not None and len(text) <= limit and "\x00" not in text:
+            if (
+                limit is not None
+                and len(text) <= limit
+                and "\x00" not in text
+                and not _CONTROLS.search(text)
+            ):
                 values[key] = text
                 continue
         try:
