@@ -135,3 +135,19 @@ def person(user) -> str:
 def iso_datetime(value: str | None) -> datetime | None:
     """A datetime stored as ISO text (as in a handoff brief) back as a datetime."""
     return parse_datetime(value) if value else None
+
+
+@register.filter(needs_autoescape=True)
+def with_mentions(text: str, autoescape: bool = True) -> str:
+    """A comment's text, escaped, with its line breaks and ``@username`` mentions shown."""
+    from django.utils.html import conditional_escape, linebreaks
+    from django.utils.safestring import mark_safe
+
+    from leads.comments import MENTION
+
+    def mark(match) -> str:
+        name = match.group(1).rstrip(".-")
+        return f'<span class="mention">@{name}</span>{match.group(1)[len(name) :]}'
+
+    escaped = conditional_escape(text) if autoescape else text
+    return mark_safe(linebreaks(MENTION.sub(mark, str(escaped)), autoescape=False))

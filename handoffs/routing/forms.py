@@ -9,6 +9,9 @@ from alignment.roles import SALES
 from handoffs.routing import engine
 from handoffs.routing.models import RoutingRule
 
+HOUR_INPUT = forms.TextInput(
+    attrs={"placeholder": "09:00", "inputmode": "numeric", "pattern": "[0-2][0-9]:[0-5][0-9]"}
+)
 LOCAL_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 #: Blank rows a rule form offers besides the filled ones (more with "Add …").
 SPARE_CONDITIONS = 1
@@ -112,13 +115,13 @@ class CalendarForm(forms.Form):
                 required=False,
                 max_length=5,
                 label=f"{label} opens",
-                widget=forms.TimeInput(attrs={"type": "time"}),
+                widget=HOUR_INPUT,
             )
             self.fields[f"{key}_end"] = forms.CharField(
                 required=False,
                 max_length=5,
                 label=f"{label} closes",
-                widget=forms.TimeInput(attrs={"type": "time"}),
+                widget=HOUR_INPUT,
             )
 
     @staticmethod
@@ -129,7 +132,7 @@ class CalendarForm(forms.Form):
             initial[f"{key}_open"] = bool(span)
             start, end = (span + ["09:00", "17:00"])[:2] if span else ("09:00", "17:00")
             initial[f"{key}_start"] = start
-            initial[f"{key}_end"] = "23:59" if end == "24:00" else end
+            initial[f"{key}_end"] = end
         return initial
 
     def weekdays(self) -> list[dict]:
@@ -151,8 +154,7 @@ class CalendarForm(forms.Form):
         days = {}
         for key in business_hours.WEEKDAYS:
             if data.get(f"{key}_open"):
-                end = data.get(f"{key}_end") or ""
-                days[key] = [data.get(f"{key}_start") or "", "24:00" if end == "23:59" else end]
+                days[key] = [data.get(f"{key}_start") or "", data.get(f"{key}_end") or ""]
         holidays = [
             line.strip() for line in (data.get("holidays") or "").splitlines() if line.strip()
         ]

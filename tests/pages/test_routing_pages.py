@@ -218,7 +218,7 @@ def test_a_manager_sets_the_business_hours(client_as, manager):
 
 
 def test_closing_at_midnight_keeps_the_clock_running_to_24_00(client_as, manager):
-    data = {"time_zone": "UTC", "mon_open": "on", "mon_start": "00:00", "mon_end": "23:59"}
+    data = {"time_zone": "UTC", "mon_open": "on", "mon_start": "00:00", "mon_end": "24:00"}
 
     client_as(manager).post(reverse("handoffs:calendar"), data)
 
