@@ -1,16 +1,25 @@
 """``python manage.py seed_demo``: a believable demo company, built through the real services.
 
-Brightwave sells revenue analytics to mid-size companies. Over the last 90 days its
-marketers ran six campaigns; a few hundred people answered them; scoring made some of
-them MQLs; two reps claimed them (sometimes late), called, demoed, qualified, won, lost
-or sent them back. Every step calls the service the product itself calls, with a
-back-dated clock, so stage history, handoffs, SLA escalations, notifications and events
-are what the product would have written. A handful of fresh MQLs wait in the queue.
+Brightwave, in Berlin, sells revenue analytics to mid-size companies. Before its 90 days of
+history begin, its sales manager sets the team's business hours (Mon–Fri 08:00–18:00 in
+Berlin, public holidays off), the routing rules (enterprise accounts to Priya, DACH and
+North America in weighted round robin, everyone else to the team queue), the reps'
+capacities and Tom's week away; each of them picks how they want to be notified. Then its
+marketers ran six campaigns; a few hundred people answered them; scoring made some of them
+MQLs; routing offered each to a rep or to the team; reps claimed them in business hours
+(sometimes late: the escalation chain warned them, told the managers and opened the lead
+to the team), called, demoed, qualified, won, lost or sent them back, and the two teams
+talked about a few of them in comments with @mentions. Every step calls the service the
+product itself calls, with a back-dated clock, so stage history, routing, handoffs, SLA
+escalations, notifications and events are what the product would have written. A handful
+of fresh MQLs wait in the queue.
 
-Idempotent: when the demo campaigns exist it only makes sure the demo users exist.
-``--reset`` deletes the demo rows (demo campaigns, leads at ``.example`` addresses, the
-demo users' inboxes) and builds them again. The story is drawn from a seeded random
-generator, so it is the same every time (relative to the moment it is built).
+Run on every start of the app: when the demo campaigns exist it makes sure the demo users
+exist and makes the waiting MQLs minutes old again, their claim clocks started afresh on
+the team calendar. ``--reset`` deletes the demo rows and builds them again. Both paths end
+with a rescore of the demo leads at the moment of the run, so the scores shown are those a
+rescore would give now. The story is drawn from a seeded random generator, so it is the
+same every time (relative to the moment it is built).
 """
 
 import heapq
@@ -22,35 +31,47 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from alignment.models import Event, Notification
+from alignment import events, notifications
+from alignment.business_hours import WEEKDAYS, add_working_minutes
+from alignment.models import Event, Notification, Preferences, TeamCalendar
 from alignment.roles import MANAGER, MARKETING, SALES
+from alignment.services import update_preferences, update_team_calendar, working_calendar
 from campaigns.models import Campaign, Channel, FieldUse
 from campaigns.services import add_cost, create_campaign
-from handoffs.models import Activity, Handoff, RejectionReason
+from handoffs.models import Activity, Handoff, HandoffStep, RejectionReason
+from handoffs.routing.models import RepAvailability, RoutingRule
+from handoffs.routing.services import create_rule, loads, set_availability
 from handoffs.services import (
     claim_handoff,
     escalate_overdue,
     log_activity,
     move_lead,
+    reassign_handoff,
     reject_handoff,
 )
+from handoffs.services.handoffs import due_times
+from leads.comments import add_comment
 from leads.lifecycle import can_advance
-from leads.models import Lead, Stage, StageChange, Touchpoint
+from leads.models import Comment, Lead, Stage, StageChange, Touchpoint
+from leads.rules.batch import rescore_range
+from leads.rules.models import ScoreChange
 from leads.services import capture_lead, score_lead
 
 SEED = 2024
 PASSWORD = "tandem-demo"
 SITE = "https://www.brightwave.example"
+DEMO_DOMAIN = ".example"  # the demo leads' email addresses end with it
 LEAD_COUNT = 300
 FRESH_MQL_MINUTES_AGO = (4, 9, 17, 26, 38, 52)
 HISTORY_DAYS = 89
@@ -63,6 +84,126 @@ USERS = [
     ("rep2", "Tom", "Becker", SALES),
     ("admin", "Alex", "Admin", None),
 ]
+
+TIME_ZONE = "Europe/Berlin"
+OFFICE_HOURS = ("08:00", "18:00")  # Monday to Friday
+#: Leads in play (claimed and worked, or offered and waiting) each rep can hold.
+CAPACITY = {"rep1": 25, "rep2": 25}
+#: What each of the cast chose in their notification settings.
+PREFERENCES = {
+    # One email a day with the missed deadlines instead of one per breach.
+    "manager": {
+        "channels": {notifications.SLA_BREACH: [notifications.IN_APP, notifications.DIGEST]}
+    },
+    # Priya works from the London office: her messages read in London time.
+    "rep1": {"time_zone": "Europe/London"},
+    # Tom wants an email for every MQL waiting in the team queue.
+    "rep2": {"channels": {notifications.QUEUED: [notifications.IN_APP, notifications.EMAIL]}},
+    # Nora reads wins in the app; an email for each is too much.
+    "marketer": {"channels": {notifications.LEAD_WON: [notifications.IN_APP]}},
+}
+
+
+def routing_rules(priya, tom) -> list[dict]:
+    """The manager's rules, first match wins; a lead none matches waits in the team queue."""
+    return [
+        {
+            "name": "Enterprise (1,000+ employees)",
+            "conditions": [{"field": "company_size", "operator": "between", "value": "1000-"}],
+            "action": RoutingRule.Action.REP,
+            "rep": priya,
+        },
+        {
+            "name": "DACH (DE, AT, CH)",
+            "conditions": [{"field": "country", "operator": "one_of", "value": "DE, AT, CH"}],
+            "action": RoutingRule.Action.ROUND_ROBIN,
+            "members": [{"user": tom, "weight": 2}, {"user": priya, "weight": 1}],
+        },
+        {
+            "name": "North America (US, CA)",
+            "conditions": [{"field": "country", "operator": "one_of", "value": "US, CA"}],
+            "action": RoutingRule.Action.ROUND_ROBIN,
+            "members": [{"user": priya, "weight": 1}, {"user": tom, "weight": 1}],
+        },
+    ]
+
+
+RULE_NAMES = [rule["name"] for rule in routing_rules(None, None)]
+
+#: Conversations on a lead, started by what happened to it: (author, working minutes
+#: after the previous comment, text). "rep" is the rep who has the lead.
+# fmt: off
+THREADS = {
+    "eur": [
+        ("marketer", 25, "@{rep} {first} asked for pricing in EUR on the demo form. Can you "
+                         "include it in your first email?"),
+        ("rep", 70, "@marketer will do: the EUR price list goes out with my recap today."),
+    ],
+    "booth": [
+        ("manager", 30, "@{rep} I met {first} at our booth in Amsterdam. They forecast in "
+                        "spreadsheets and their board wants weekly numbers: lead with the "
+                        "forecast roll-ups."),
+        ("rep", 120, "@manager great context, thank you. Demo booked for this week."),
+    ],
+    "late": [
+        ("manager", 10, "@{rep} this one waited past its claim time. Anything blocking?"),
+        ("rep", 20, "@manager back-to-back demos today; calling them now. @marketer could the "
+                    "form ask for a good time to call?"),
+        ("marketer", 90, "@{rep} good idea: it goes into the next form update."),
+    ],
+    "agency": [
+        ("rep", 5, "@marketer sending this one back: an agency reselling to its clients, not a "
+                   "buyer. Could we keep agencies out of the {campaign} audience?"),
+        ("marketer", 60, "@{rep} good catch. Agencies are excluded from today."),
+    ],
+    "story": [
+        ("marketer", 60, "Congratulations @{rep}! Could {company} be a customer story for the "
+                         "nurture emails?"),
+        ("rep", 180, "@marketer I asked their sponsor: yes, once they are live next quarter."),
+    ],
+    "heads-up": [
+        ("marketer", 3, "@{rep} heads-up: {first} from {company} asked for a demo on the Google "
+                        "Ads page and wants to start this quarter."),
+    ],
+}
+# fmt: on
+EUR_COUNTRIES = frozenset({"DE", "AT", "FR", "NL", "ES"})
+
+
+def easter(year: int) -> date:
+    """Easter Sunday of ``year`` in the Gregorian calendar (the anonymous computus)."""
+    golden, century, rest = year % 19, year // 100, year % 100
+    leap_skips, century_rest = divmod(century, 4)
+    moon_fix = (century - (century + 8) // 25 + 1) // 3
+    epact = (19 * golden + century - leap_skips - moon_fix + 15) % 30
+    quarters, rest_rest = divmod(rest, 4)
+    weekday = (32 + 2 * century_rest + 2 * quarters - epact - rest_rest) % 7
+    shift = (golden + 11 * epact + 22 * weekday) // 451
+    month, day = divmod(epact + weekday - 7 * shift + 114, 31)
+    return date(year, month, day + 1)
+
+
+def holidays(years: range) -> list[str]:
+    """The days Brightwave's Berlin office is closed: Berlin's public holidays, plus
+    Christmas Eve and New Year's Eve."""
+    closed = []
+    for year in years:
+        sunday = easter(year)
+        closed += [
+            date(year, 1, 1),  # New Year's Day
+            date(year, 3, 8),  # International Women's Day (Berlin)
+            sunday - timedelta(days=2),  # Good Friday
+            sunday + timedelta(days=1),  # Easter Monday
+            date(year, 5, 1),  # Labour Day
+            sunday + timedelta(days=39),  # Ascension Day
+            sunday + timedelta(days=50),  # Whit Monday
+            date(year, 10, 3),  # German Unity Day
+            date(year, 12, 24),
+            date(year, 12, 25),
+            date(year, 12, 26),
+            date(year, 12, 31),
+        ]
+    return [day.isoformat() for day in closed]
 
 
 @dataclass(frozen=True)
@@ -163,6 +304,10 @@ NAMES = {
            "Smith Jones Williams Brown Davies Evans Roberts Walker Robinson Hughes Edwards Wood"),
     "DE": ("Lukas Anna Jonas Lea Felix Hannah Maximilian Laura Paul Julia Niklas Katrin",
            "Müller Schmidt Schneider Fischer Weber Meyer Wagner Hoffmann Koch Richter Wolf"),
+    "AT": ("Tobias Sophie Florian Lena Stefan Magdalena David Katharina",
+           "Gruber Huber Bauer Pichler Steiner Moser Hofer Leitner"),
+    "CH": ("Luca Nina Reto Seraina Jan Andrea Noah Corinne",
+           "Meier Keller Brunner Baumann Frei Zimmermann Gerber"),
     "FR": ("Lucas Camille Hugo Léa Louis Chloé Jules Manon Arthur Inès",
            "Martin Bernard Dubois Robert Richard Petit Durand Leroy Moreau Lefèvre"),
     "NL": ("Daan Emma Sem Julia Levi Tess Bram Fleur Thijs Sanne",
@@ -176,10 +321,11 @@ NAMES = {
     "IN": ("Arjun Priya Rahul Ananya Vikram Neha Rohan Kavya",
            "Sharma Patel Iyer Reddy Gupta Nair Menon"),
 }
-COUNTRY_WEIGHTS = {"US": 34, "GB": 14, "DE": 12, "FR": 7, "NL": 6, "CA": 6, "AU": 5, "SE": 4,
-                   "ES": 4, "IN": 8}
+COUNTRY_WEIGHTS = {"US": 30, "GB": 13, "DE": 12, "AT": 3, "CH": 3, "FR": 7, "NL": 6, "CA": 6,
+                   "AU": 5, "SE": 4, "ES": 4, "IN": 7}
 LEGAL_FORMS = {"US": "Inc.", "CA": "Inc.", "GB": "Ltd", "AU": "Pty Ltd", "DE": "GmbH",
-               "FR": "SAS", "NL": "B.V.", "SE": "AB", "ES": "S.L.", "IN": "Pvt Ltd"}
+               "AT": "GmbH", "CH": "AG", "FR": "SAS", "NL": "B.V.", "SE": "AB", "ES": "S.L.",
+               "IN": "Pvt Ltd"}
 COMPANY_PARTS = (
     "North Blue Bright Clear Silver Iron Green Summit Harbor Pine Nova Atlas Vertex Orbit Cedar "
     "Lumen Kite Copper Meridian Alder Beacon Falcon Granite Juniper Maple Onyx Quill Raven Tidal",
@@ -251,22 +397,36 @@ class Person:
 
 
 class Command(BaseCommand):
-    help = "Fill the database with a believable demo company (idempotent; --reset rebuilds)."
+    help = (
+        "Fill the database with a believable demo company; run again, it makes the waiting "
+        "MQLs fresh (--reset rebuilds)."
+    )
+    # ``call_command("seed_demo", now=...)``: build or refresh as of another moment.
+    stealth_options = ("now",)
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
             "--reset", action="store_true", help="Delete the demo rows first, then rebuild."
         )
 
-    def handle(self, *args, reset: bool = False, **options) -> None:
+    def handle(self, *args, reset: bool = False, now: datetime | None = None, **options) -> None:
+        now = now or timezone.now()
         with after_commit_jobs_dropped():
             users = ensure_users(reset_passwords=reset)
             if reset:
                 delete_demo_rows(users)
             if Campaign.objects.filter(utm_campaign__in=DEMO_UTMS).exists():
-                self.stdout.write("Demo data is already there (--reset rebuilds it).")
+                waiting = refresh_queue(now=now)
+                changed = rescore_demo_leads(now=now)
+                self.stdout.write(
+                    f"Demo data is already there (--reset rebuilds it): the {waiting} MQLs in "
+                    f"the sales queue arrived minutes ago; {changed} scores moved with decay "
+                    "since the last start."
+                )
             else:
-                Simulation(users=users, now=timezone.now()).run()
+                Simulation(users=users, now=now).run()
+                refresh_queue(now=now)
+                rescore_demo_leads(now=now)
                 self.stdout.write(self.style.SUCCESS(summary()))
         self.stdout.write(logins())
 
@@ -311,8 +471,12 @@ def ensure_users(*, reset_passwords: bool) -> dict:
     return users
 
 
+def demo_leads():
+    return Lead.objects.filter(email__endswith=DEMO_DOMAIN)
+
+
 def delete_demo_rows(users: dict) -> None:
-    leads = Lead.objects.filter(email__endswith=".example")
+    leads = demo_leads()
     handoffs = Handoff.objects.filter(lead__in=leads).values_list("pk", flat=True)
     subjects = [f"lead:{pk}" for pk in leads.values_list("pk", flat=True)]
     subjects += [f"handoff:{pk}" for pk in handoffs]
@@ -320,16 +484,25 @@ def delete_demo_rows(users: dict) -> None:
     Notification.objects.filter(recipient__in=users.values()).delete()
     leads.delete()
     Campaign.objects.filter(utm_campaign__in=DEMO_UTMS).delete()
+    RoutingRule.objects.filter(name__in=RULE_NAMES).delete()
+    RepAvailability.objects.filter(user__in=users.values()).delete()
+    Preferences.objects.filter(user__in=users.values()).delete()
 
 
 def summary() -> str:
-    handoffs = Handoff.objects.filter(lead__email__endswith=".example")
+    handoffs = Handoff.objects.filter(lead__email__endswith=DEMO_DOMAIN)
     campaigns = Campaign.objects.filter(utm_campaign__in=DEMO_UTMS).count()
-    leads = Lead.objects.filter(email__endswith=".example").count()
+    leads = demo_leads().count()
     waiting = handoffs.filter(status=Handoff.Status.OPEN).count()
+    routed = handoffs.exclude(routing_rule=None).count()
+    escalated = handoffs.exclude(claim_escalated_at=None, contact_escalated_at=None).count()
+    comments = Comment.objects.filter(lead__email__endswith=DEMO_DOMAIN).count()
+    calendar = TeamCalendar.objects.get(pk=1)
     return (
         f"Brightwave demo: {campaigns} campaigns, {leads} leads, {handoffs.count()} handoffs "
-        f"({waiting} waiting in the sales queue)."
+        f"({waiting} waiting in the sales queue, {routed} routed by a rule, {escalated} "
+        f"escalated), {comments} comments; {RoutingRule.objects.count()} routing rules; "
+        f"business hours Mon–Fri {'–'.join(OFFICE_HOURS)} {calendar.time_zone}."
     )
 
 
@@ -338,6 +511,152 @@ def logins() -> str:
     for username, first, last, role in USERS:
         lines.append(f"  {role or 'admin (superuser)':<18} {username:<9} {first} {last}")
     return "\n".join(lines)
+
+
+# The waiting queue, fresh at every start ---------------------------------------------------
+
+#: A waiting lead's last visit began at most this long before its MQL: it moves with it.
+VISIT_SPAN = timedelta(minutes=10)
+ESCALATION_STEPS = (HandoffStep.Kind.WARNED, HandoffStep.Kind.ESCALATED, HandoffStep.Kind.REQUEUED)
+ESCALATION_NOTICES = (notifications.SLA_WARNING, notifications.SLA_BREACH, notifications.REQUEUED)
+
+
+def minutes_ago(rank: int) -> int:
+    """How old the ``rank``-th newest waiting MQL looks: the fresh MQLs' ages, then a
+    quarter of an hour apart."""
+    beyond = rank - len(FRESH_MQL_MINUTES_AGO) + 1
+    return FRESH_MQL_MINUTES_AGO[-1] + 15 * beyond if beyond > 0 else FRESH_MQL_MINUTES_AGO[rank]
+
+
+def refresh_queue(*, now: datetime) -> int:
+    """Make the demo's waiting MQLs minutes old at ``now``; returns how many wait.
+
+    Each waiting lead's last visit, its MQL, its handoff and what was written about them
+    move forward together (its earlier history stays put). The claim clock is worked out
+    again from the new start on the team calendar, as ``open_handoff`` does (outside
+    business hours it starts at the next opening), and the escalations a worker took since
+    the last start are undone, so the chain runs afresh.
+    """
+    calendar = working_calendar()
+    waiting = (
+        Handoff.objects.filter(status=Handoff.Status.OPEN, lead__email__endswith=DEMO_DOMAIN)
+        .select_related("agreement", "lead", "routed_to")
+        .order_by("-created_at", "-pk")
+    )
+    count = 0
+    for rank, handoff in enumerate(waiting):
+        opened = now - timedelta(minutes=minutes_ago(rank))
+        offered = offered_to(handoff)
+        shift = opened - handoff.created_at
+        move_story(handoff, shift=shift, now=now)
+        score = handoff.brief.get("score", handoff.lead.score) or 0
+        targets = handoff.agreement.sla_for(int(score))
+        due, warning = due_times(calendar, opened, targets.claim_minutes)
+        notified = None
+        if handoff.notified_at is not None:
+            notified = min(handoff.notified_at + shift, now)
+        Handoff.objects.filter(pk=handoff.pk).update(
+            created_at=opened,
+            routed_at=opened,
+            notified_at=notified,
+            routed_to=offered,
+            claim_due_at=due,
+            claim_warning_at=warning,
+            claim_warned_at=None,
+            claim_escalated_at=None,
+            requeued_at=None,
+            brief=moved_brief(handoff.brief, since=handoff.created_at - VISIT_SPAN, shift=shift),
+        )
+        count += 1
+    return count
+
+
+def offered_to(handoff: Handoff):
+    """The rep a waiting lead was offered to, before its claim clock ran out."""
+    if handoff.requeued_at is None:
+        return handoff.routed_to
+    offer = (
+        Event.objects.filter(
+            subject=f"handoff:{handoff.pk}",
+            name__in=[events.HANDOFF_OPENED, events.HANDOFF_REASSIGNED],
+        )
+        .order_by("-pk")
+        .first()
+    )
+    payload = offer.payload if offer else {}
+    username = payload.get("routed_to") or payload.get("after", {}).get("assignee")
+    return get_user_model().objects.filter(username=username).first() if username else None
+
+
+def move_story(handoff: Handoff, *, shift: timedelta, now: datetime) -> None:
+    """Move the rows of a waiting lead's last visit and after by ``shift`` (never past
+    ``now``), and drop the escalation steps of its handoff with their notices."""
+    since = handoff.created_at - VISIT_SPAN
+    subjects = [f"lead:{handoff.lead_id}", f"handoff:{handoff.pk}"]
+    HandoffStep.objects.filter(handoff=handoff, kind__in=ESCALATION_STEPS).delete()
+    Notification.objects.filter(subject=subjects[1], kind__in=ESCALATION_NOTICES).delete()
+    Event.objects.filter(subject=subjects[1], name=events.HANDOFF_ESCALATED).delete()
+    of_lead = {"lead_id": handoff.lead_id}
+    moved = [
+        (Lead.objects.filter(pk=handoff.lead_id), ("created_at", "updated_at", "consent_at",
+                                                    "scored_at")),
+        (Touchpoint.objects.filter(**of_lead), ("occurred_at", "created_at")),
+        (StageChange.objects.filter(**of_lead), ("changed_at",)),
+        (ScoreChange.objects.filter(**of_lead), ("scored_at",)),
+        (Comment.objects.filter(**of_lead), ("created_at",)),
+        (Activity.objects.filter(**of_lead), ("occurred_at", "created_at")),
+        (HandoffStep.objects.filter(handoff=handoff), ("at",)),
+        (Event.objects.filter(subject__in=subjects), ("created_at",)),
+        (Notification.objects.filter(subject__in=subjects), ("created_at", "sent_at", "read_at")),
+    ]  # fmt: skip
+    for rows, fields in moved:
+        for name in fields:
+            rows.filter(**{f"{name}__gte": since}).update(**{name: F(name) + shift})
+            rows.filter(**{f"{name}__gt": now}).update(**{name: now})
+
+
+def moved_brief(brief: dict, *, since: datetime, shift: timedelta) -> dict:
+    """The handoff brief with the times of the moved touchpoints moved too."""
+
+    def move(text: str | None) -> str | None:
+        if not text or datetime.fromisoformat(text) < since:
+            return text
+        return (datetime.fromisoformat(text) + shift).isoformat()
+
+    touchpoints = [
+        {**touchpoint, "occurred_at": move(touchpoint["occurred_at"])}
+        for touchpoint in brief.get("touchpoints", [])
+    ]
+    return {
+        **brief,
+        "last_active_at": move(brief.get("last_active_at")),
+        "touchpoints": touchpoints,
+    }
+
+
+def rescore_demo_leads(*, now: datetime) -> int:
+    """Score the demo leads again at ``now`` by the batch rescore, as the nightly one does:
+    the history was scored at its own times, and decay since then would otherwise move
+    the scores at the first rescore. Returns how many scores changed."""
+    changed = 0
+    for first, last in demo_id_ranges():
+        changed += rescore_range(first, last, now=now).changed
+    return changed
+
+
+def demo_id_ranges() -> list[tuple[int, int]]:
+    """The demo leads as ranges of ids that hold no other lead."""
+    ids = demo_leads().order_by("pk").values_list("pk", flat=True)
+    low, high = ids.first(), ids.last()
+    if low is None:
+        return []
+    rows = Lead.objects.filter(pk__range=(low, high)).order_by("pk").values_list("pk", "email")
+    ranges = []
+    for is_demo, run in itertools.groupby(rows, key=lambda row: row[1].endswith(DEMO_DOMAIN)):
+        pks = [pk for pk, _ in run]
+        if is_demo:
+            ranges.append((pks[0], pks[-1]))
+    return ranges
 
 
 class Simulation:
@@ -349,16 +668,21 @@ class Simulation:
 
     def __init__(self, *, users: dict, now: datetime):
         self.users, self.now = users, now
-        self.today = timezone.localdate(now)
-        self.tz = timezone.get_current_timezone()
+        self.tz = ZoneInfo(TIME_ZONE)
+        self.today = now.astimezone(self.tz).date()
+        self.start = now - timedelta(days=HISTORY_DAYS + 5)
         self.rng = random.Random(SEED)
         self.queue: list[tuple[datetime, int, Callable, tuple]] = []
         self.order = itertools.count()
         self.campaigns: dict[str, Campaign] = {}
         self.marks: dict[type, int] = {}
         self.lead_ids: list[int] = []
+        self.reps = [users["rep1"], users["rep2"]]
+        self.away: dict[int, tuple[datetime, datetime]] = {}
+        self.threads = dict(THREADS)
 
     def run(self) -> None:
+        self.set_up_the_team()
         self.create_campaigns()
         for person in self.people():
             self.plan_visits(person)
@@ -373,11 +697,42 @@ class Simulation:
         if when < self.now:
             heapq.heappush(self.queue, (when, next(self.order), action, args))
 
+    def set_up_the_team(self) -> None:
+        """What the manager and the cast set before the history starts: business hours,
+        routing rules, capacities and time away, notification settings."""
+        manager, (priya, tom) = self.users["manager"], self.reps
+        update_team_calendar(
+            by=manager,
+            time_zone=TIME_ZONE,
+            days={day: list(OFFICE_HOURS) for day in WEEKDAYS[:5]},
+            holidays=holidays(range(self.start.year, self.today.year + 2)),
+        )
+        for rule in routing_rules(priya, tom):
+            create_rule(by=manager, **rule)
+        # Tom's week off, six weeks ago: from Friday evening to the Monday after next.
+        monday = self.today - timedelta(days=42)
+        monday -= timedelta(days=monday.weekday())
+        leaves = datetime.combine(monday - timedelta(days=3), time(18), tzinfo=self.tz)
+        returns = datetime.combine(monday + timedelta(days=7), time(8), tzinfo=self.tz)
+        self.away[tom.pk] = (leaves, returns)
+        self.at(leaves - timedelta(minutes=45), self.hand_over, tom)
+        set_availability(priya, by=manager, capacity=CAPACITY["rep1"])
+        set_availability(
+            tom, by=manager, capacity=CAPACITY["rep2"], away_from=leaves, away_until=returns
+        )
+        for username, choices in PREFERENCES.items():
+            update_preferences(self.users[username], **choices)
+        TeamCalendar.objects.filter(pk=1).update(updated_at=self.start)
+        RoutingRule.objects.filter(name__in=RULE_NAMES).update(created_at=self.start)
+        RepAvailability.objects.filter(user__in=self.reps).update(updated_at=self.start)
+        self.calendar = working_calendar()
+
     def stamp(self, when: datetime) -> None:
         """Give the events and notifications a step wrote its simulated time.
 
         The services stamp them with today's clock. Notifications older than an hour were
-        delivered long ago (and read, after two days); newer ones stay for the worker.
+        delivered long ago (and read, after two days); newer ones stay for the worker. The
+        first delivered notice of a new handoff is its "notified" step of speed to lead.
         """
         if Event.objects.filter(pk__gt=self.marks[Event]).update(created_at=when):
             self.marks[Event] = last_id(Event)
@@ -387,8 +742,19 @@ class Simulation:
             delivered = {"status": Notification.Status.SENT, "sent_at": when, "attempts": 1,
                          "read_at": read}  # fmt: skip
         written = Notification.objects.filter(pk__gt=self.marks[Notification])
-        if written.update(created_at=when, **delivered):
-            self.marks[Notification] = last_id(Notification)
+        if not written.update(created_at=when, **delivered):
+            return
+        written.filter(status=Notification.Status.SENT).update(sent_at=when)  # in-app only
+        notices = written.filter(
+            kind__in=[notifications.ROUTED, notifications.QUEUED],
+            status=Notification.Status.SENT,
+            subject__startswith="handoff:",
+        ).values_list("subject", flat=True)
+        handoff_ids = {int(subject.partition(":")[2]) for subject in notices}
+        Handoff.objects.filter(pk__in=handoff_ids).filter(
+            Q(notified_at=None) | Q(notified_at__gt=when)
+        ).update(notified_at=when)
+        self.marks[Notification] = last_id(Notification)
 
     def stamp_leads(self) -> None:
         """Set the auto_now_add times of the new rows from the simulated ones, at the end."""
@@ -415,15 +781,24 @@ class Simulation:
         return datetime.combine(day, time(hour, rng.randrange(60)), tzinfo=self.tz)
 
     def working(self, when: datetime, rng: random.Random) -> datetime:
-        """``when`` if a rep is at work then (the team spans time zones: 7 to 20 on
-        weekdays), else the next working morning."""
-        local = timezone.localtime(when, self.tz)
-        if local.weekday() < 5 and 7 <= local.hour < 20:
+        """``when`` if the team is at work then (the team calendar says), else a little
+        after the next opening."""
+        opening = add_working_minutes(self.calendar, when, 0)
+        if opening == when:
             return when
-        day = local.date() + timedelta(days=1 if local.hour >= 7 else 0)
-        while day.weekday() >= 5:
-            day += timedelta(days=1)
-        return datetime.combine(day, time(7, rng.randrange(60)), tzinfo=self.tz)
+        return opening + timedelta(minutes=rng.randrange(40))
+
+    def after(self, when: datetime, minutes: float) -> datetime:
+        """``minutes`` of the team's working time after ``when``."""
+        return add_working_minutes(self.calendar, when, minutes)
+
+    def away_until(self, rep, when: datetime) -> datetime | None:
+        """When ``rep`` is back, if they are away at ``when``."""
+        leaves, returns = self.away.get(rep.pk, (when, when))
+        return returns if leaves <= when < returns else None
+
+    def teammate(self, rep):
+        return next(other for other in self.reps if other.pk != rep.pk)
 
     def create_campaigns(self) -> None:
         for plan in CAMPAIGNS:
@@ -450,9 +825,7 @@ class Simulation:
             )
             self.campaigns[plan.key] = campaign
             self.add_costs(campaign, plan)
-        Campaign.objects.filter(utm_campaign__in=DEMO_UTMS).update(
-            created_at=self.now - timedelta(days=HISTORY_DAYS + 5)
-        )
+        Campaign.objects.filter(utm_campaign__in=DEMO_UTMS).update(created_at=self.start)
 
     def add_costs(self, campaign: Campaign, plan: CampaignPlan) -> None:
         """An upfront cost for produced campaigns, then weekly promotion until today."""
@@ -471,7 +844,7 @@ class Simulation:
                      note=f"Promotion, week {week + 1}", by=campaign.owner)  # fmt: skip
 
     def people(self) -> Iterator[Person]:
-        """The leads: colleagues at 150 companies in ten countries."""
+        """The leads: colleagues at 150 companies in twelve countries."""
         rng, seen = self.rng, set()
         prefixes, suffixes = (part.split() for part in COMPANY_PARTS)
         companies = []
@@ -548,8 +921,9 @@ class Simulation:
     ) -> None:
         """A visit of a few clicks, two minutes apart: each captured, then the lead scored.
 
-        A lead past MQL keeps its stage whatever its score, so its rescoring is left to the
-        worker's sweep of stale scores, as after any capture whose task did not run.
+        A lead past MQL keeps its stage whatever its score, so its rescoring waits for the
+        rescore that ends the build, as it would wait for the worker's sweep. The fresh MQL
+        that has waited longest gets a heads-up from marketing.
         """
         utm = {}
         if plan:
@@ -569,62 +943,134 @@ class Simulation:
             )
             if result.created:
                 self.lead_ids.append(result.lead.pk)
-        before = result.lead.stage
-        if before not in (Stage.NEW, Stage.RECYCLED):
+        lead, became_mql = result.lead, False
+        if lead.stage in (Stage.NEW, Stage.RECYCLED):
+            scored = score_lead(lead.pk, now=at)
+            became_mql = scored is not None and scored.stage == Stage.MQL
+        self.stamp(at)  # the visit's last click, when scoring may have opened a handoff
+        if not became_mql:
             return
-        lead = score_lead(result.lead.pk, now=at)
-        if lead is not None and lead.stage == Stage.MQL:
-            handoff = Handoff.objects.get(lead=lead, status=Handoff.Status.OPEN)
-            self.at(handoff.claim_due_at + timedelta(minutes=1), self.sweep)
-            if person.minutes_ago is None:
-                self.plan_claim(handoff, person.rng)
+        handoff = Handoff.objects.select_related("agreement", "routed_to").get(
+            lead=lead, status=Handoff.Status.OPEN
+        )
+        self.watch(handoff.claim_warning_at, handoff.claim_due_at)
+        if person.minutes_ago is None:
+            self.plan_claim(handoff, person.rng)
+        elif person.minutes_ago == max(FRESH_MQL_MINUTES_AGO):  # marketing writes at any hour
+            self.thread("heads-up", at, lead, handoff.routed_to, working_time=False)
+
+    def watch(self, *deadlines: datetime | None) -> None:
+        """Beat's escalation sweep runs every minute; the history needs only the minutes
+        right after each warning time and deadline."""
+        for deadline in deadlines:
+            if deadline is not None:
+                self.at(deadline + timedelta(minutes=1), self.sweep)
 
     def sweep(self, when: datetime) -> None:
-        """What beat does every minute: escalate handoffs past an SLA deadline."""
         escalate_overdue(now=when)
 
     def plan_claim(self, handoff: Handoff, rng: random.Random) -> None:
-        """A rep picks the MQL from the queue, usually in time; some are sent straight back."""
-        rep = self.users[rng.choices(["rep1", "rep2"], weights=[55, 45])[0]]
-        minutes = rng.randint(65, 200) if rng.random() < 0.1 else rng.randint(3, 50)
-        when = self.working(handoff.created_at, rng) + timedelta(minutes=minutes)
-        if rng.random() < 0.04:
-            self.at(handoff.created_at + timedelta(minutes=2), self.take_back, handoff.lead_id)
-        elif rng.random() < 0.1:
+        """The rep the MQL is offered to (or a rep, from the team queue) claims it, usually
+        in time; once a claim clock has run out a teammate may grab it. Some MQLs are sent
+        straight back, and marketing takes a few back before anyone claims them."""
+        targets = handoff.agreement.sla_for(int(handoff.brief.get("score") or 0))
+        allowed = targets.claim_minutes
+        late = rng.random() < 0.12
+        minutes = (
+            allowed + rng.randint(5, 150) if late else rng.randint(1, max(2, allowed * 4 // 5))
+        )
+        when = self.after(handoff.created_at, minutes)
+        rep = handoff.routed_to or self.from_the_queue(rng)
+        if late and handoff.routed_to and rng.random() < 0.5:
+            rep = self.teammate(rep)
+        draw = rng.random()
+        if draw < 0.04:
+            self.at(self.after(handoff.created_at, 2), self.take_back, handoff.lead_id)
+        elif draw < 0.14:
             reason, note = rng.choice(QUEUE_REJECTIONS)
-            self.at(when, self.reject, handoff.pk, rep, reason, note)
+            self.at(when, self.reject_open, handoff.pk, rep, reason, note)
         else:
             self.at(when, self.claim, handoff.pk, rep, rng)
 
+    def from_the_queue(self, rng: random.Random):
+        """The rep who picks a lead from the team queue: mostly the one with fewer leads."""
+        in_play = loads([rep.pk for rep in self.reps])
+        lighter = min(self.reps, key=lambda rep: (in_play[rep.pk], rep.pk))
+        return lighter if rng.random() < 0.75 else self.teammate(lighter)
+
+    def claimer(self, when: datetime, handoff: Handoff, rep):
+        """Who may take an open handoff at ``when``: the rep it is offered to until its claim
+        clock runs out, else ``rep`` (or a teammate, while ``rep`` is away); None: wait."""
+        offered = handoff.routed_to
+        if offered is not None and when < handoff.claim_due_at:
+            return None if self.away_until(offered, when) else offered
+        return self.teammate(rep) if self.away_until(rep, when) else rep
+
     def claim(self, when: datetime, handoff_id: int, rep, rng: random.Random) -> None:
         """Claim, make first contact (sometimes late), then the lead's fate."""
-        handoff = Handoff.objects.get(pk=handoff_id)
+        handoff = Handoff.objects.select_related("routed_to", "lead").get(pk=handoff_id)
         if handoff.status != Handoff.Status.OPEN:
             return
-        handoff = claim_handoff(handoff, rep=rep, now=when)
-        self.at(handoff.first_contact_due_at + timedelta(minutes=1), self.sweep)
+        claimer = self.claimer(when, handoff, rep)
+        if claimer is None:
+            self.at(handoff.claim_due_at + timedelta(minutes=5), self.claim, handoff_id, rep, rng)
+            return
+        handoff = claim_handoff(handoff, rep=claimer, now=when)
+        lead = handoff.lead
+        self.watch(handoff.contact_warning_at, handoff.first_contact_due_at)
+        if handoff.claimed_at > handoff.claim_due_at:
+            self.thread("late", when, lead, claimer)
+        elif (
+            lead.country in EUR_COUNTRIES
+            and lead.touchpoints.filter(kind="pricing_page_view").exists()
+        ):
+            self.thread("eur", when, lead, claimer)
+        elif lead.campaign_id == self.campaigns["event-revops-summit"].pk:
+            self.thread("booth", when, lead, claimer)
         if rng.random() < 0.04:  # claimed, then forgotten: the contact clock runs out
             return
-        minutes = rng.randint(250, 600) if rng.random() < 0.1 else rng.randint(5, 150)
-        contact = self.working(when, rng) + timedelta(minutes=minutes)
-        self.at(contact, self.activity, handoff.lead_id, rep, *rng.choice(FIRST_CONTACT))
+        targets = handoff.agreement.sla_for(int(handoff.brief.get("score") or 0))
+        target = targets.first_contact_minutes
+        late = rng.random() < 0.1
+        minutes = target + rng.randint(10, 360) if late else rng.randint(5, target * 4 // 5)
+        contact = self.after(when, minutes)
+        self.by_owner(contact, lead.pk, self.activity, *rng.choice(FIRST_CONTACT))
         fate = rng.choices(
             ["reject", "disqualify", "sql", "lost", "working"], weights=[8, 6, 52, 10, 24]
         )[0]
         later = self.working(contact + timedelta(days=rng.randint(1, 8)), rng)
-        lead_id = handoff.lead_id
         if fate == "reject":
-            self.at(later, self.reject, handoff_id, rep, *rng.choice(CLAIMED_REJECTIONS))
+            self.by_owner(later, lead.pk, self.reject_claimed, *rng.choice(CLAIMED_REJECTIONS))
         elif fate == "disqualify":
             reason = "Consultancy evaluating tools for a client; not a buyer."
-            self.at(later, self.move, lead_id, rep, Stage.DISQUALIFIED, reason)
+            self.by_owner(later, lead.pk, self.move, Stage.DISQUALIFIED, reason)
         elif fate == "lost":
-            self.at(later, self.lose, lead_id, rep, rng)
+            self.by_owner(later, lead.pk, self.lose, rng)
         elif fate == "sql":
-            self.at(later, self.activity, lead_id, rep, *WORKING[0])
-            self.at(later + timedelta(hours=1), self.qualify, lead_id, rep, rng)
-        else:
-            self.at(later, self.activity, lead_id, rep, *rng.choice(WORKING))
+            self.by_owner(later, lead.pk, self.activity, *WORKING[0])
+            self.by_owner(self.after(later, 60), lead.pk, self.qualify, rng)
+        else:  # still talking: qualified or lost a week or two later, or still open
+            self.by_owner(later, lead.pk, self.activity, *rng.choice(WORKING))
+            decided = self.working(later + timedelta(days=rng.randint(5, 15)), rng)
+            step = rng.choices([self.qualify, self.lose, None], weights=[50, 25, 25])[0]
+            if step is not None:
+                self.by_owner(decided, lead.pk, step, rng)
+
+    def by_owner(self, when: datetime, lead_id: int, action: Callable, *args) -> None:
+        """Schedule ``action(when, lead_id, owner, *args)`` for whoever owns the lead then."""
+        self.at(when, self.as_owner, lead_id, action, *args)
+
+    def as_owner(self, when: datetime, lead_id: int, action: Callable, *args) -> None:
+        """Run an action as the lead's owner; one away waits for their return."""
+        owner_id = Lead.objects.filter(pk=lead_id).values_list("owner_id", flat=True).first()
+        rep = next((rep for rep in self.reps if rep.pk == owner_id), None)
+        if rep is None:
+            return
+        back = self.away_until(rep, when)
+        if back is not None:
+            self.by_owner(self.after(back, 30), lead_id, action, *args)
+            return
+        action(when, lead_id, rep, *args)
 
     def qualify(self, when: datetime, lead_id: int, rep, rng: random.Random) -> None:
         """SQL, a demo and a proposal, then won, lost or still open."""
@@ -633,19 +1079,20 @@ class Simulation:
         later = when
         for step in rng.sample(WORKING[1:], 2):
             later = self.working(later + timedelta(days=rng.randint(2, 6)), rng)
-            self.at(later, self.activity, lead_id, rep, *step)
+            self.by_owner(later, lead_id, self.activity, *step)
         close = self.working(later + timedelta(days=rng.randint(3, 20)), rng)
         outcome = rng.choices(["won", "lost", "open"], weights=[45, 35, 20])[0]
         if outcome == "won":
-            self.at(close, self.win, lead_id, rep, rng)
+            self.by_owner(close, lead_id, self.win, rng)
         elif outcome == "lost":
-            self.at(close, self.lose, lead_id, rep, rng)
+            self.by_owner(close, lead_id, self.lose, rng)
 
     def win(self, when: datetime, lead_id: int, rep, rng: random.Random) -> None:
         size = Lead.objects.values_list("company_size", flat=True).get(pk=lead_id) or 50
         low, high = (6, 18) if size <= 200 else (15, 48) if size <= 1000 else (40, 120)
         amount = Decimal(rng.randint(low * 2, high * 2) * 500)  # annual value, in 500s
-        self.move(when, lead_id, rep, Stage.WON, "Signed an annual plan.", amount)
+        if self.move(when, lead_id, rep, Stage.WON, "Signed an annual plan.", amount):
+            self.thread("story", when, Lead.objects.get(pk=lead_id), rep)
 
     def lose(self, when: datetime, lead_id: int, rep, rng: random.Random) -> None:
         """Lost; half go back to marketing for nurture a few days later."""
@@ -654,27 +1101,39 @@ class Simulation:
         ):
             later = self.working(when + timedelta(days=rng.randint(2, 6)), rng)
             reason = "Lost for now; back to marketing for nurture."
-            self.at(later, self.move, lead_id, rep, Stage.RECYCLED, reason)
+            self.by_owner(later, lead_id, self.move, Stage.RECYCLED, reason)
 
     def activity(self, when: datetime, lead_id: int, rep, kind: str, outcome: str, note: str):
         lead = Lead.objects.get(pk=lead_id)
-        if lead.owner_id == rep.pk and lead.stage in (Stage.SAL, Stage.SQL):
+        if lead.stage in (Stage.SAL, Stage.SQL):
             log_activity(lead, rep=rep, kind=kind, outcome=outcome, note=note, occurred_at=when)
 
-    def move(self, when: datetime, lead_id: int, by, stage: str, reason: str, amount=None):
-        """Move the lead if it is still the rep's and the move is still legal."""
+    def move(self, when: datetime, lead_id: int, rep, stage: str, reason: str, amount=None):
+        """Move the rep's lead if the move is still legal."""
         lead = Lead.objects.get(pk=lead_id)
-        if lead.owner_id != by.pk or not can_advance(lead.stage, stage):
+        if not can_advance(lead.stage, stage):
             return False
-        move_lead(lead, to_stage=stage, by=by, reason=reason, amount=amount, at=when)
+        move_lead(lead, to_stage=stage, by=rep, reason=reason, amount=amount, at=when)
         return True
 
-    def reject(self, when: datetime, handoff_id: int, rep, reason: str, note: str) -> None:
-        handoff = Handoff.objects.select_related("lead").get(pk=handoff_id)
-        live = handoff.status == Handoff.Status.OPEN or (
-            handoff.status == Handoff.Status.CLAIMED and handoff.lead.stage == Stage.SAL
-        )
-        if live:
+    def reject_open(self, when: datetime, handoff_id: int, rep, reason: str, note: str) -> None:
+        """Sent straight back from the queue by the rep who may claim it."""
+        handoff = Handoff.objects.select_related("routed_to", "lead").get(pk=handoff_id)
+        if handoff.status != Handoff.Status.OPEN:
+            return
+        rep = self.claimer(when, handoff, rep)
+        if rep is None:
+            return
+        reject_handoff(handoff, rep=rep, reason=reason, note=note, now=when)
+        if reason == RejectionReason.NOT_A_FIT and handoff.lead.campaign is not None:
+            self.thread("agency", when, handoff.lead, rep)
+
+    def reject_claimed(self, when: datetime, lead_id: int, rep, reason: str, note: str) -> None:
+        """Sent back after a first talk, while the lead is still only accepted."""
+        handoff = Handoff.objects.filter(
+            lead_id=lead_id, status=Handoff.Status.CLAIMED, lead__stage=Stage.SAL
+        ).first()
+        if handoff is not None:
             reject_handoff(handoff, rep=rep, reason=reason, note=note, now=when)
 
     def take_back(self, when: datetime, lead_id: int) -> None:
@@ -695,6 +1154,42 @@ class Simulation:
                 reason="Student, not a buyer.",
                 at=when,
             )
+
+    def hand_over(self, when: datetime, rep) -> None:
+        """Before a week away, the manager gives the rep's new leads to a teammate."""
+        teammate = self.teammate(rep)
+        reason = (
+            f"{rep.first_name} is away next week; {teammate.first_name} takes over the leads "
+            "that wait for a first call."
+        )
+        live = Handoff.objects.filter(lead__email__endswith=DEMO_DOMAIN).filter(
+            Q(status=Handoff.Status.OPEN, routed_to=rep)
+            | Q(status=Handoff.Status.CLAIMED, claimed_by=rep, lead__stage=Stage.SAL)
+        )
+        for handoff in live.order_by("pk"):
+            reassign_handoff(
+                handoff, to=teammate, by=self.users["manager"], reason=reason, now=when
+            )
+
+    def thread(self, key: str, when: datetime, lead: Lead, rep, *, working_time=True) -> None:
+        """The conversation ``key`` on ``lead``, once in the story: each comment written a
+        little after the one before (in working time). Without a rep it speaks to all."""
+        lines = self.threads.pop(key, None)
+        if not lines:
+            return
+        names = {
+            "rep": rep.username if rep else " @".join(teammate.username for teammate in self.reps),
+            "first": lead.first_name,
+            "company": lead.company,
+            "campaign": lead.campaign.name if lead.campaign else "",
+        }
+        for role, minutes, text in lines:
+            when = self.after(when, minutes) if working_time else when + timedelta(minutes=minutes)
+            author = rep if role == "rep" else self.users[role]
+            self.at(when, self.comment, lead.pk, author, text.format(**names))
+
+    def comment(self, when: datetime, lead_id: int, author, body: str) -> None:
+        add_comment(Lead.objects.get(pk=lead_id), author=author, body=body, now=when)
 
 
 def last_id(model) -> int:
