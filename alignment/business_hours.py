@@ -65,7 +65,12 @@ def parse_time(text: str, *, end: bool = False) -> time | None:
     if not isinstance(text, str):
         raise CalendarError("Write times as HH:MM, such as 09:00.")
     hours, colon, minutes = text.strip().partition(":")
-    if not colon or not (hours.isdigit() and minutes.isdigit()) or len(minutes) != 2:
+    # ASCII digits only: str.isdigit() also says yes to "²" and "١", which int() refuses
+    # or reads as a time nobody typed.
+    digits = hours + minutes
+    if not (colon and digits.isascii() and digits.isdigit()) or len(minutes) != 2:
+        raise CalendarError(f"{text!r} is not a time; write HH:MM, such as 09:00.")
+    if not 1 <= len(hours) <= 2:
         raise CalendarError(f"{text!r} is not a time; write HH:MM, such as 09:00.")
     h, m = int(hours), int(minutes)
     if end and (h, m) == (24, 0):
@@ -188,18 +193,20 @@ def _windows_from(
     start = start.astimezone(UTC)
     day = start.astimezone(calendar.tz).date() - timedelta(days=1)
     last = until.astimezone(calendar.tz).date() if until is not None else None
-    for _ in range(MAX_DAYS):
-        if last is not None and day > last:
-            return
+    # With an end the walk is bounded by it; without one, by MAX_DAYS.
+    days = (last - day).days + 1 if last is not None else MAX_DAYS
+    for _ in range(max(0, days)):
         window = calendar.window(day)
         day += timedelta(days=1)
         if window is None:
             continue
         opens, closes = (moment.astimezone(UTC) for moment in window)
-        if closes <= start:
+        # Hours that fall in the hour skipped in spring can close before they open: no time.
+        if closes <= start or closes <= opens:
             continue
         yield max(opens, start), closes
-    raise CalendarError("No working time in the next ten years: check the calendar.")
+    if last is None:
+        raise CalendarError("No working time in the next ten years: check the calendar.")
 
 
 def add_working_minutes(calendar: WorkingCalendar, start: datetime, minutes: float) -> datetime:

@@ -2,7 +2,8 @@
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from smtplib import SMTPException
 from typing import Any
 
 from django.conf import settings
@@ -10,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
@@ -170,7 +171,8 @@ def update_team_calendar(
         row = TeamCalendar.objects.select_for_update().filter(pk=1).first() or team_calendar_row()
         row.time_zone = time_zone
         row.days = {key: list(days[key]) for key in business_hours.WEEKDAYS if days.get(key)}
-        row.holidays = sorted(set(holidays))
+        # Stored as plain dates, once each, whatever ISO form they came in ("2026-W53-4").
+        row.holidays = sorted({date.fromisoformat(day).isoformat() for day in holidays})
         row.updated_by = by
         row.save()
     return row
@@ -292,8 +294,9 @@ def notify_many(messages: Sequence[Message]) -> list[Notification]:
     with transaction.atomic():
         created = Notification.objects.bulk_create(rows, batch_size=1000)
         for row in created:
-            # In the inbox (or in a digest to come) it has reached its reader already.
-            if row.delivery != Notification.Delivery.EMAIL:
+            # In the inbox with no email now to wait for, it has reached its reader. A row
+            # only for the digest has reached nobody yet: the digest signals it when sent.
+            if row.in_app and row.delivery != Notification.Delivery.EMAIL:
                 events.signal(events.NOTIFICATION_DELIVERED, notification=row, at=now)
         ids = [row.pk for row in created if row.delivery == Notification.Delivery.EMAIL]
         if ids:
@@ -410,42 +413,56 @@ def send_digests(*, now: datetime | None = None) -> int:
     pending = Notification.objects.filter(
         status=Notification.Status.PENDING, delivery=Notification.Delivery.DIGEST
     )
-    user_ids = list(pending.values_list("recipient_id", flat=True).distinct()[:1000])
+    # order_by(): the model's ordering would add its columns to the DISTINCT and repeat
+    # each user once per row, so one busy reader could fill the whole batch.
+    user_ids = list(pending.order_by().values_list("recipient_id", flat=True).distinct()[:1000])
     zones = dict(
         Preferences.objects.filter(user_id__in=user_ids).values_list("user_id", "time_zone")
     )
     sent = 0
     for user_id in user_ids:
-        tz = notifications.zone_of(zones.get(user_id, ""), team_zone)
-        local = now.astimezone(tz)
-        with transaction.atomic():
-            rows = list(
-                pending.filter(recipient_id=user_id)
-                .select_for_update(skip_locked=True, of=("self",))
-                .select_related("recipient")
-                .order_by("created_at", "id")[:200]
+        local = now.astimezone(notifications.zone_of(zones.get(user_id, ""), team_zone))
+        try:
+            sent += _send_digest(pending.filter(recipient_id=user_id), now=now, local=local)
+        except (SMTPException, OSError) as exc:
+            # One refused address must not hold up everyone else's digest; its rows stay
+            # pending (with the error) for the next run.
+            pending.filter(recipient_id=user_id).update(
+                attempts=F("attempts") + 1, last_error=str(exc)[:1000]
             )
-            if not rows:
-                continue
-            overdue = now - rows[0].created_at > timedelta(hours=24)
-            if local.hour < DIGEST_HOUR and not overdue:
-                continue
-            if not overdue and _digested_today(user_id, local):
-                continue
-            recipient = rows[0].recipient
-            if recipient.email:
-                send_mail(
-                    subject=f"[Tandem] Your daily digest: {len(rows)} update"
-                    f"{'s' if len(rows) != 1 else ''}",
-                    message="\n\n".join(_email_body(row) for row in rows),
-                    from_email=None,
-                    recipient_list=[recipient.email],
-                )
-            Notification.objects.filter(pk__in=[row.pk for row in rows]).update(
-                status=Notification.Status.SENT, sent_at=now, attempts=F("attempts") + 1
-            )
-            sent += 1
     return sent
+
+
+def _send_digest(rows_of_user: QuerySet[Notification], *, now: datetime, local: datetime) -> int:
+    """Send one user's digest if it is due; 1 when it went out, else 0."""
+    with transaction.atomic():
+        rows = list(
+            rows_of_user.select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient")
+            .order_by("created_at", "id")[:200]
+        )
+        if not rows:
+            return 0
+        overdue = now - rows[0].created_at > timedelta(hours=24)
+        if local.hour < DIGEST_HOUR and not overdue:
+            return 0
+        if not overdue and _digested_today(rows[0].recipient_id, local):
+            return 0
+        recipient = rows[0].recipient
+        if recipient.email:
+            send_mail(
+                subject=f"[Tandem] Your daily digest: {len(rows)} update"
+                f"{'s' if len(rows) != 1 else ''}",
+                message="\n\n".join(_email_body(row) for row in rows),
+                from_email=None,
+                recipient_list=[recipient.email],
+            )
+        Notification.objects.filter(pk__in=[row.pk for row in rows]).update(
+            status=Notification.Status.SENT, sent_at=now, attempts=F("attempts") + 1
+        )
+        for row in rows:
+            events.signal(events.NOTIFICATION_DELIVERED, notification=row, at=now)
+    return 1
 
 
 def _digested_today(user_id: int, local: datetime) -> bool:

@@ -64,7 +64,9 @@ def add_comment(lead: Lead, *, author, body: str, now: datetime | None = None) -
         raise PermissionDenied("Only marketing, sales and managers comment on leads.")
     text = clean_body(body)
     now = now or timezone.now()
-    wanted = [name.lower() for name in mentioned_usernames(text)][:MAX_MENTIONS]
+    # Usernames are matched without case, so "@Sam" and "@sam" are one mention.
+    wanted = list(dict.fromkeys(name.lower() for name in mentioned_usernames(text)))
+    wanted = wanted[:MAX_MENTIONS]
     mentioned = []
     if wanted:
         named = Q()

@@ -5,6 +5,8 @@
 A rep sets their own time away; a manager sets anyone's, and capacities.
 """
 
+from dataclasses import replace
+
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -18,9 +20,20 @@ from alignment.roles import MANAGER, SALES, HasRole
 from alignment.services import team_calendar_row, update_team_calendar
 from handoffs.routing import engine, services
 from handoffs.routing.models import RoutingRule
+from leads.api_scoring import flat_errors
 from leads.models import Lead
 
 MANAGERS_WRITE = HasRole.of(write=(MANAGER,))
+#: The largest id a (big integer) primary key holds.
+MAX_ID = 2**63 - 1
+
+
+def _valid(serializer: serializers.Serializer) -> dict:
+    """The serializer's data, or a 400 keyed the way the API promises (``members[0].user``)
+    instead of DRF's nesting."""
+    if not serializer.is_valid():
+        raise serializers.ValidationError(flat_errors(serializer.errors))
+    return dict(serializer.validated_data)
 
 
 def _sales_reps():
@@ -115,9 +128,8 @@ class RoutingRuleViewSet(
         responses={201: RoutingRuleSerializer, **error_responses(400, 403)},
     )
     def create(self, request):
-        data = RoutingRuleInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        rule = services.create_rule(by=request.user, **data.validated_data)
+        values = _valid(RoutingRuleInputSerializer(data=request.data))
+        rule = services.create_rule(by=request.user, **values)
         return Response(self._show(rule), status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -127,9 +139,8 @@ class RoutingRuleViewSet(
     )
     def partial_update(self, request, pk=None):
         rule = self.get_object()
-        data = RoutingRuleInputSerializer(data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
-        rule = services.update_rule(rule, by=request.user, **data.validated_data)
+        values = _valid(RoutingRuleInputSerializer(data=request.data, partial=True))
+        rule = services.update_rule(rule, by=request.user, **values)
         return Response(self._show(rule))
 
     @extend_schema(
@@ -145,7 +156,7 @@ class RoutingRuleViewSet(
 
 
 class DryRunRuleSerializer(RoutingRuleInputSerializer):
-    id = serializers.IntegerField(required=False, min_value=1)
+    id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
 
 
 class DryRunInputSerializer(serializers.Serializer):
@@ -153,7 +164,10 @@ class DryRunInputSerializer(serializers.Serializer):
     and optionally ``rules``: the whole ordered list as edited, instead of the saved one."""
 
     leads = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=500
+        # Ids past the database's integer range are refused here, not by the database.
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        max_length=500,
     )
     sample = serializers.IntegerField(required=False, min_value=1, max_value=500)
     rules = DryRunRuleSerializer(many=True, required=False)
@@ -218,9 +232,7 @@ class DryRunView(APIView):
         responses={200: DryRunResultSerializer, **error_responses(400, 403)},
     )
     def post(self, request):
-        data = DryRunInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = _valid(DryRunInputSerializer(data=request.data))
         if "leads" in values:
             by_id = Lead.objects.select_related("campaign").in_bulk(values["leads"])
             missing = [pk for pk in values["leads"] if pk not in by_id]
@@ -236,10 +248,11 @@ class DryRunView(APIView):
 
 
 def _drafts(rules: list[dict]) -> list:
-    """The rules as edited, checked like saved ones, numbered in the order given."""
+    """The rules as edited, checked like saved ones, each numbered by its place in the list
+    given (a switched-off rule keeps its number, as in the saved list)."""
     errors = {}
     drafts = []
-    for index, rule in enumerate(rules):
+    for number, rule in enumerate(rules, start=1):
         problems = services.rule_errors(
             name=rule["name"],
             conditions=rule.get("conditions", []),
@@ -248,40 +261,33 @@ def _drafts(rules: list[dict]) -> list:
             members=rule.get("members", []),
         )
         if problems:
-            errors[str(index)] = problems
+            errors.update(
+                {f"rules[{number - 1}].{name}": messages for name, messages in problems.items()}
+            )
             continue
         if rule.get("active", True):
-            drafts.append(
-                services.compile_draft(
-                    name=rule["name"],
-                    conditions=[dict(c) for c in rule.get("conditions", [])],
-                    action=rule["action"],
-                    rep=rule.get("rep"),
-                    members=rule.get("members", []),
-                    rule_id=rule.get("id", 0),
-                )
+            draft = services.compile_draft(
+                name=rule["name"],
+                conditions=[dict(c) for c in rule.get("conditions", [])],
+                action=rule["action"],
+                rep=rule.get("rep"),
+                members=rule.get("members", []),
+                rule_id=rule.get("id", 0),
             )
+            drafts.append(replace(draft, number=number))
     if errors:
-        raise serializers.ValidationError({"rules": errors})
-    return [
-        engine.CompiledRule(
-            id=draft.id,
-            number=number,
-            name=draft.name,
-            action=draft.action,
-            conditions=draft.conditions,
-            rep_id=draft.rep_id,
-            members=draft.members,
-        )
-        for number, draft in enumerate(drafts, start=1)
-    ]
+        raise serializers.ValidationError(errors)
+    return drafts
 
 
 class CalendarSerializer(serializers.Serializer):
     time_zone = serializers.CharField(max_length=64, help_text="An IANA name: Europe/Berlin.")
     days = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField(max_length=5), max_length=2),
-        help_text='Hours per weekday: {"mon": ["09:00", "17:00"], …}; a day left out is closed.',
+        child=serializers.ListField(
+            child=serializers.CharField(max_length=5), max_length=2, allow_null=True
+        ),
+        help_text='Hours per weekday: {"mon": ["09:00", "17:00"], …}; a day left out (or '
+        "null, or empty) is closed.",
     )
     holidays = serializers.ListField(
         child=serializers.CharField(max_length=10), required=False, default=list, max_length=1000
@@ -302,9 +308,7 @@ class CalendarView(APIView):
         responses={200: CalendarSerializer, **error_responses(400, 403)},
     )
     def put(self, request):
-        data = CalendarSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        row = update_team_calendar(by=request.user, **data.validated_data)
+        row = update_team_calendar(by=request.user, **_valid(CalendarSerializer(data=request.data)))
         return Response(CalendarSerializer(row).data)
 
 
@@ -313,7 +317,9 @@ class AvailabilitySerializer(serializers.Serializer):
         min_value=0,
         max_value=100_000,
         allow_null=True,
-        help_text="Most leads in play (claimed SAL/SQL plus routed and waiting); null: no limit.",
+        required=False,
+        help_text="Most leads in play (claimed SAL/SQL plus routed and waiting); null: no "
+        "limit. Left out: unchanged (a rep sets their time away without it).",
     )
     away_from = serializers.DateTimeField(required=False, allow_null=True, default=None)
     away_until = serializers.DateTimeField(required=False, allow_null=True, default=None)
@@ -359,7 +365,11 @@ class AvailabilityView(APIView):
     )
     def put(self, request, pk: int):
         user = get_object_or_404(_sales_reps(), pk=pk)
-        data = AvailabilitySerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.set_availability(user, by=request.user, **data.validated_data)
+        values = _valid(AvailabilitySerializer(data=request.data))
+        services.set_availability(
+            user,
+            by=request.user,
+            capacity=values.pop("capacity", services.UNCHANGED),
+            **values,
+        )
         return Response(AvailabilityAnswerSerializer(self._answer(user)).data)

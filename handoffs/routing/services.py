@@ -7,9 +7,10 @@ the second sees the first one's turn taken and its lead counted against capacity
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -66,10 +67,12 @@ def compiled_rules() -> list[CompiledRule]:
 
 
 def compile_rules(rules: Iterable[RoutingRule]) -> list[CompiledRule]:
+    """Rules as routing reads them, numbered by their place in the whole list (a switched
+    off rule keeps its number), so a reason's "Rule 2" is the rule the list shows second."""
     return [
         CompiledRule(
             id=rule.pk,
-            number=number,
+            number=rule.position,
             name=rule.name,
             action=rule.action,
             conditions=tuple(Condition(**condition) for condition in rule.conditions),
@@ -79,7 +82,7 @@ def compile_rules(rules: Iterable[RoutingRule]) -> list[CompiledRule]:
                 for member in rule.members.all()
             ),
         )
-        for number, rule in enumerate(sorted(rules, key=lambda r: (r.position, r.pk)), start=1)
+        for rule in sorted(rules, key=lambda r: (r.position, r.pk))
     ]
 
 
@@ -319,13 +322,15 @@ def _simulate(rule, users, reasons, capacity, in_play, stored, clocks, turns, *,
         if why:
             return None, f"{rule.label} → {name}; {name} {why} → team queue."
         return rep, f"{rule.label} → {name}."
-    clock = turns.get((rule.id, 0), clocks.get(rule.id, 0.0))
+    # Rules not saved yet all have id 0: their place in the list keeps their rotations apart.
+    key = rule.id or -rule.number
+    clock = turns.get((key, 0), clocks.get(rule.id, 0.0))
     seats = [
         Seat(
             user_id=member.user_id,
             name=person(users[member.user_id]) if member.user_id in users else "?",
             weight=member.weight,
-            turn=turns.get((rule.id, member.user_id), stored.get((rule.id, member.user_id), clock)),
+            turn=turns.get((key, member.user_id), stored.get((rule.id, member.user_id), clock)),
             position=index,
             unavailable=reasons.get(member.user_id, "is gone"),
         )
@@ -337,8 +342,8 @@ def _simulate(rule, users, reasons, capacity, in_play, stored, clocks, turns, *,
     reason = engine.round_robin_reason(rule, seats, result)
     if result.chosen is None:
         return None, reason
-    turns[(rule.id, result.chosen.user_id)] = result.new_turn
-    turns[(rule.id, 0)] = result.clock
+    turns[(key, result.chosen.user_id)] = result.new_turn
+    turns[(key, 0)] = result.clock
     return users[result.chosen.user_id], reason
 
 
@@ -442,29 +447,24 @@ def rules_with(
     draft: CompiledRule, *, position: int | None = None, active: bool = True
 ) -> list[CompiledRule]:
     """The saved active rules with ``draft`` in place of the rule it edits (or added at
-    ``position``, 1 being first, else last; left out when not ``active``), renumbered."""
-    ordered = list(compiled_rules())
-    index = next((i for i, rule in enumerate(ordered) if rule.id == draft.id and draft.id), None)
-    if index is not None:
-        ordered.pop(index)
+    ``position``, 1 being first, else last; left out when not ``active``), numbered as
+    the list will show them once saved (switched-off rules keep their places)."""
+    saved = {rule.id: rule for rule in compiled_rules()}
+    order = list(RoutingRule.objects.order_by("position", "pk").values_list("pk", flat=True))
+    slots: list[int | None] = [pk for pk in order if not draft.id or pk != draft.id]
     if position is not None:
-        index = max(0, min(position - 1, len(ordered)))
-    elif index is None:
-        index = len(ordered)
-    if active:
-        ordered.insert(index, draft)
-    return [
-        CompiledRule(
-            id=rule.id,
-            number=number,
-            name=rule.name,
-            action=rule.action,
-            conditions=rule.conditions,
-            rep_id=rule.rep_id,
-            members=rule.members,
-        )
-        for number, rule in enumerate(ordered, start=1)
-    ]
+        index = max(0, min(position - 1, len(slots)))
+    elif draft.id and draft.id in order:
+        index = order.index(draft.id)
+    else:
+        index = len(slots)
+    slots.insert(index, None)  # the draft's place
+    ordered = []
+    for number, pk in enumerate(slots, start=1):
+        rule = (draft if active else None) if pk is None else saved.get(pk)
+        if rule is not None:
+            ordered.append(replace(rule, number=number))
+    return ordered
 
 
 def create_rule(
@@ -603,6 +603,15 @@ def _renumber(moving: RoutingRule | None, position: int | None) -> None:
 # Availability ----------------------------------------------------------------------------
 
 
+class _Unchanged(Enum):
+    UNCHANGED = "unchanged"
+
+
+#: ``set_availability(capacity=UNCHANGED)`` keeps the capacity a manager set: a rep
+#: setting their time away does not have to repeat it.
+UNCHANGED = _Unchanged.UNCHANGED
+
+
 def availability_of(user) -> RepAvailability:
     return RepAvailability.objects.filter(user=user).first() or RepAvailability(user=user)
 
@@ -611,7 +620,7 @@ def set_availability(
     user,
     *,
     by,
-    capacity: int | None,
+    capacity: int | None | Literal[_Unchanged.UNCHANGED] = UNCHANGED,
     away_from: datetime | None = None,
     away_until: datetime | None = None,
 ) -> RepAvailability:
@@ -621,13 +630,19 @@ def set_availability(
     is_manager = has_role(by, MANAGER)
     if not is_manager and by.pk != user.pk:
         raise PermissionDenied("Only a manager can change another rep's availability.")
-    current = availability_of(user)
-    if not is_manager and capacity != current.capacity:
-        raise PermissionDenied("Only a manager sets a rep's capacity.")
     if away_from and away_until and away_until <= away_from:
         raise ValidationError({"away_until": ["The end of the time away must be after its start."]})
     with transaction.atomic():
-        row, _ = RepAvailability.objects.select_for_update().get_or_create(user=user)
+        # The capacity is compared with the locked row: a manager changing it at the same
+        # moment is not undone by the rep's write of the value they read before.
+        row = RepAvailability.objects.select_for_update().filter(user=user).first()
+        current = row.capacity if row is not None else None
+        if capacity is UNCHANGED:
+            capacity = current
+        if not is_manager and capacity != current:
+            raise PermissionDenied("Only a manager sets a rep's capacity.")
+        if row is None:
+            row, _ = RepAvailability.objects.select_for_update().get_or_create(user=user)
         row.capacity, row.away_from, row.away_until = capacity, away_from, away_until
         row.updated_by = by
         row.save()

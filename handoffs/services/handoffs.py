@@ -267,12 +267,15 @@ def open_handoff(lead: Lead, *, note: str = "", now: datetime | None = None) -> 
     targets = agreement.sla_for(lead.score)
     calendar = working_calendar()
     claim_due, claim_warning = due_times(calendar, now, targets.claim_minutes)
+    # Read before routing: a round robin holds its rule's lock from ``route`` to the commit,
+    # and every other MQL routed by that rule waits for it.
+    brief = build_brief(lead)
     with transaction.atomic():
         destination = route(lead, now=now)
         handoff = Handoff.objects.create(
             lead=lead,
             agreement=agreement,
-            brief=build_brief(lead),
+            brief=brief,
             note=note,
             routed_to=destination.rep,
             routing_reason=destination.reason[:500],
@@ -379,7 +382,7 @@ def claim_handoff(handoff: Handoff, *, rep, now: datetime | None = None) -> Hand
             )
         )
         if not won:
-            raise _why_not_claimed(handoff.pk, rep=rep)
+            raise _why_not_claimed(handoff.pk, rep=rep, now=now)
         handoff.refresh_from_db()
         lead = handoff.lead
         Lead.objects.filter(pk=lead.pk).update(owner=rep)
@@ -400,17 +403,19 @@ def claim_handoff(handoff: Handoff, *, rep, now: datetime | None = None) -> Hand
     return handoff
 
 
-def _why_not_claimed(pk: int, *, rep) -> AlreadyClaimed:
+def _why_not_claimed(pk: int, *, rep, now: datetime) -> AlreadyClaimed:
     current = Handoff.objects.select_related("routed_to", "claimed_by").filter(pk=pk).first()
     if current is None or current.status != Handoff.Status.OPEN:
         holder = f" by {person(current.claimed_by)}" if current and current.claimed_by else ""
         return AlreadyClaimed(f"This lead has already been claimed{holder}.")
-    team_zone = notifications.zone_of("", team_time_zone())
-    when = notifications.local_time(current.claim_due_at, team_zone)
     return OfferedToAnother(
-        f"This lead is offered to {person(current.routed_to)} until {when}; "
-        "the team may claim it after that."
+        f"This lead is offered to {person(current.routed_to)} until "
+        f"{_team_time(current.claim_due_at, now=now)}; the team may claim it after that."
     )
+
+
+def _team_time(when: datetime, *, now: datetime) -> str:
+    return notifications.local_time(when, notifications.zone_of("", team_time_zone()), now=now)
 
 
 def claim_next(rep, *, now: datetime | None = None) -> Handoff | None:
@@ -474,7 +479,7 @@ def reassign_handoff(
         step = "make first contact" if claimed else "claim it"
 
         def body(reader: Reader) -> str:
-            text = f"{person(by)}: {reason}" if reason else f"By {person(by)}."
+            text = f"{person(by)}: {reason.rstrip('.')}." if reason else f"By {person(by)}."
             if due is not None and not (claimed and locked.first_contact_at):
                 text += f" Please {step} by {reader.time(due)}."
             return text
@@ -534,6 +539,18 @@ def reject_handoff(
             and not has_role(rep, MANAGER)
         ):
             raise NotAllowed("Only the rep who claimed it (or a manager) can reject it.")
+        if (
+            locked.status == Handoff.Status.OPEN
+            and locked.routed_to_id not in (None, rep.pk)
+            and locked.claim_due_at > now
+            and not has_role(rep, MANAGER)
+        ):
+            # The offer to the routed rep holds for sending back as it does for claiming.
+            raise NotAllowed(
+                f"This lead is offered to {person(locked.routed_to)} until "
+                f"{_team_time(locked.claim_due_at, now=now)}; only they (or a manager) can "
+                "send it back before then."
+            )
         before = locked.status
         locked.status = Handoff.Status.REJECTED
         locked.rejected_by, locked.rejected_at = rep, now

@@ -2,7 +2,6 @@
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,14 +10,10 @@ from django.utils import timezone
 from alignment import events
 from alignment.roles import MANAGER, MARKETING, SALES, has_role
 from handoffs.models import Activity, Handoff
+from handoffs.services.handoffs import NotAllowed, live_handoff
 from leads import services as lead_services
 from leads.lifecycle import stage_label
 from leads.models import Lead, Stage, StageChange
-
-if TYPE_CHECKING:
-    pass
-
-from handoffs.services.handoffs import NotAllowed, live_handoff
 
 
 def log_activity(
@@ -33,14 +28,6 @@ def log_activity(
     """Record what sales did; the first activity after a claim stops the contact clock."""
     if not has_role(rep, SALES, MANAGER):
         raise NotAllowed("Only sales logs activities.")
-    if not has_role(rep, MANAGER):
-        # The owner as stored, not as the caller's copy of the lead says: a claim or a
-        # reassignment may have happened since it was read.
-        owner_id = Lead.objects.filter(pk=lead.pk).values_list("owner_id", flat=True).first()
-        if owner_id is None:
-            raise NotAllowed("Claim the lead before you work it.")
-        if owner_id != rep.pk:
-            raise NotAllowed("This lead belongs to another rep.")
     errors = {}
     if kind not in Activity.Kind.values:
         errors["kind"] = [f"Unknown activity kind {kind!r}."]
@@ -50,6 +37,8 @@ def log_activity(
         raise ValidationError(errors)
     occurred_at = occurred_at or timezone.now()
     with transaction.atomic():
+        if not has_role(rep, MANAGER):
+            _require_owner(lead, rep=rep)
         handoff = live_handoff(lead)
         activity = Activity.objects.create(
             lead=lead,
@@ -70,6 +59,17 @@ def log_activity(
             payload={"activity": activity.pk, "lead": lead.pk, "kind": kind, "outcome": outcome},
         )
     return activity
+
+
+def _require_owner(lead: Lead, *, rep) -> None:
+    """Refuse unless ``rep`` owns the lead. The owner is read from the locked row, not the
+    caller's copy: a claim or a reassignment may have happened since it was read, and one
+    happening now waits for this transaction."""
+    owner_id = Lead.objects.select_for_update().values_list("owner_id", flat=True).get(pk=lead.pk)
+    if owner_id is None:
+        raise NotAllowed("Claim the lead before you work it.")
+    if owner_id != rep.pk:
+        raise NotAllowed("This lead belongs to another rep.")
 
 
 #: Who may move a lead to each stage by hand. Sales may move only leads they own.
@@ -119,9 +119,13 @@ def move_lead(
     at: datetime | None = None,
 ) -> StageChange:
     """A person changes a lead's stage: role and ownership checked, then ``advance``."""
-    refusal = move_refusal(lead, to_stage=to_stage, by=by)
-    if refusal:
-        raise NotAllowed(refusal)
-    return lead_services.change_stage(
-        lead, to_stage=to_stage, by=by, reason=reason, amount=amount, at=at
-    )
+    with transaction.atomic():
+        # Judged on the locked row: a reassignment or a claim committed since the caller
+        # read the lead counts, and one happening now waits for this move.
+        current = Lead.objects.select_for_update().get(pk=lead.pk)
+        refusal = move_refusal(current, to_stage=to_stage, by=by)
+        if refusal:
+            raise NotAllowed(refusal)
+        return lead_services.change_stage(
+            lead, to_stage=to_stage, by=by, reason=reason, amount=amount, at=at
+        )

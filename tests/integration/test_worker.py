@@ -21,8 +21,10 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from alignment import notifications
 from alignment.celery import app as celery_app
 from alignment.models import Notification
+from alignment.services import update_preferences
 from alignment.tasks import deliver_notification
 from handoffs.models import Handoff
 from leads.models import Lead, Stage, StageChange
@@ -72,6 +74,14 @@ class Worker:
                 return
             time.sleep(0.25)
         pytest.fail(f"timed out after {WAIT_SECONDS}s waiting for {what}:\n{self.output()}")
+
+
+def seller(username: str):
+    """A rep who asked for an email for every MQL in the team queue (the default is the
+    inbox only), so the worker has an email to deliver."""
+    user = UserFactory(username=username, roles=["sales"])
+    update_preferences(user, channels={notifications.QUEUED: ["in_app", "email"]})
+    return user
 
 
 @pytest.fixture
@@ -130,8 +140,7 @@ def worker(transactional_db, tmp_path) -> Iterator[Worker]:
 
 
 def test_a_captured_lead_is_scored_handed_off_and_announced_by_the_worker(worker):
-    sam = UserFactory(username="sam", roles=["sales"])
-    rob = UserFactory(username="rob", roles=["sales"])
+    sam, rob = seller("sam"), seller("rob")
 
     # Transactional test: the capture really commits, so its on-commit hook queues
     # scoring on Redis for the worker.
@@ -162,11 +171,11 @@ def test_a_captured_lead_is_scored_handed_off_and_announced_by_the_worker(worker
         return len(statuses) == 2 and set(statuses) == {Notification.Status.SENT}
 
     worker.wait_for(delivered, "the worker to deliver both notifications to sales")
-    assert "[Tandem] New MQL" in worker.output()
+    assert f"[Tandem] {notifications.KINDS[notifications.QUEUED].label}" in worker.output()
 
 
 def test_tasks_run_twice_by_the_worker_do_no_double_work(worker):
-    UserFactory(username="sam", roles=["sales"])
+    seller("sam")
     lead_id = capture_lead(
         email="ben@acme.com", job_title="Head of Sales", touchpoint_kind="demo_requested"
     ).lead.pk
