@@ -15,12 +15,14 @@ from leads.models import Lead, Stage
 
 @dataclass(frozen=True)
 class Offer:
-    """A routed lead offered to one rep until its claim clock runs out."""
+    """A routed lead offered to one rep until its claim clock runs out; ``ended``: the
+    clock ran out and the team may claim it."""
 
     rep_name: str
     until: datetime
     mine: bool
     may_claim: bool
+    ended: bool
 
 
 def offer_of(handoff: Handoff | None, user, *, now: datetime | None = None) -> Offer | None:
@@ -29,11 +31,13 @@ def offer_of(handoff: Handoff | None, user, *, now: datetime | None = None) -> O
         return None
     now = now or timezone.now()
     mine = handoff.routed_to_id == user.pk
+    ended = handoff.requeued_at is not None or handoff.claim_due_at <= now
     return Offer(
         rep_name="you" if mine else person(handoff.routed_to),
         until=handoff.claim_due_at,
         mine=mine,
-        may_claim=mine or handoff.claim_due_at <= now or has_role(user, MANAGER),
+        may_claim=mine or ended or has_role(user, MANAGER),
+        ended=ended,
     )
 
 

@@ -20,7 +20,8 @@ class HandoffFilter(django_filters.FilterSet):
 
     def filter_assigned_to(self, queryset, name, value):
         return queryset.filter(
-            Q(claimed_by_id=value) | Q(claimed_by__isnull=True, routed_to_id=value)
+            Q(claimed_by_id=value)
+            | Q(claimed_by__isnull=True, routed_to_id=value, requeued_at__isnull=True)
         )
 
     def filter_overdue(self, queryset, name, value):

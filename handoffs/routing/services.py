@@ -110,7 +110,9 @@ def loads(user_ids: Sequence[int]) -> dict[int, int]:
         .annotate(n=Count("pk"))
     )
     offered = (
-        Handoff.objects.filter(status=Handoff.Status.OPEN, routed_to_id__in=user_ids)
+        Handoff.objects.filter(
+            status=Handoff.Status.OPEN, routed_to_id__in=user_ids, requeued_at__isnull=True
+        )
         .values_list("routed_to_id")
         .annotate(n=Count("pk"))
     )
@@ -304,7 +306,7 @@ def dry_run(
                 rep=rep,
                 reason=reason,
                 rule_id=rule.id if rule else None,
-                went_to=(handoff.claimed_by or handoff.routed_to) if handoff else None,
+                went_to=handoff.routed_to if handoff else None,
                 went_reason=handoff.routing_reason if handoff else "",
             )
         )

@@ -198,8 +198,24 @@ def _claim_breaches(handoffs: Sequence[Handoff], now: datetime) -> list[Message]
     )
     routed = [handoff for handoff in handoffs if handoff.routed_to_id is not None]
     if routed:
-        Handoff.objects.filter(pk__in=[h.pk for h in routed]).update(
-            routed_to=None, requeued_at=now
+        # ``routed_to`` keeps where routing sent it (the dry run compares with it); the
+        # offer ends with the clock, and ``requeued_at`` says the team was told.
+        Handoff.objects.filter(pk__in=[h.pk for h in routed]).update(requeued_at=now)
+        events.publish_many(
+            events.HANDOFF_REQUEUED,
+            [
+                events.Pending(
+                    subject=f"handoff:{h.pk}",
+                    payload={
+                        "handoff": h.pk,
+                        "lead": h.lead_id,
+                        "reason": "not claimed in time",
+                        "before": {"offered_to": h.routed_to.username},
+                        "after": {"offered_to": None},
+                    },
+                )
+                for h in routed
+            ],
         )
         _steps(
             routed,

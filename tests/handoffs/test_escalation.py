@@ -67,7 +67,13 @@ def test_a_lead_its_rep_did_not_claim_goes_back_to_the_team_queue(handoff, rep, 
     now = handoff.claim_due_at + timedelta(minutes=1)
     escalate_overdue(now=now)
     stored = Handoff.objects.get(pk=handoff.pk)
-    assert (stored.routed_to, stored.requeued_at) == (None, now)
+    # Where routing sent it stays on the handoff; the offer ended with the clock.
+    assert (stored.routed_to, stored.requeued_at) == (rep, now)
+    event = Event.objects.get(name="handoff.requeued")
+    assert (event.payload["before"], event.payload["after"]) == (
+        {"offered_to": "sam"},
+        {"offered_to": None},
+    )
     step = HandoffStep.objects.get(handoff=handoff, kind="requeued")
     assert step.detail.startswith("Sam Seller did not claim it in time")
     assert Notification.objects.get(kind="handoff.requeued", recipient=rep).title == (

@@ -207,7 +207,7 @@ def test_at_the_deadline_managers_hear_and_the_lead_goes_to_the_team(
     escalate_overdue(now=due)
 
     stored = Handoff.objects.get(pk=routed_friday_evening.pk)
-    assert (stored.routed_to, stored.requeued_at, stored.claim_escalated_at) == (None, due, due)
+    assert (stored.routed_to, stored.requeued_at, stored.claim_escalated_at) == (rep, due, due)
     (breach,) = news(manager, "sla.breach")
     assert "the lead was routed to Sam Seller. It is back in the team queue." in breach.body
     assert news(rep, "handoff.requeued").get().title.endswith("went back to the team queue")

@@ -559,13 +559,15 @@ def test_a_dry_run_of_a_lead_that_would_go_the_same_way_is_unchanged(manager, re
     assert (row.rep, row.went_to, row.changed) == (rep, rep, False)
 
 
-def test_a_dry_run_counts_the_claimer_as_where_a_lead_went(manager, rep, other_rep):
+def test_a_dry_run_compares_with_where_routing_sent_a_lead_not_who_claimed_it(
+    manager, rep, other_rep
+):
+    went = claim_handoff(open_handoff(lead(), now=NOW), rep=other_rep)
     rule(manager, "To Sam", action="rep", rep=rep)
-    went = claim_handoff(open_handoff(lead(), now=NOW), rep=manager)
 
     (row,) = services.dry_run([went.lead], now=NOW)
 
-    assert row.went_to == manager
+    assert (row.went_to, row.rep, row.changed) == (None, rep, True)
 
 
 def test_latest_mqls_are_the_leads_of_the_latest_handoffs_each_once(db):
@@ -972,3 +974,13 @@ def test_a_dry_run_numbers_rules_as_the_list_shows_them(manager, rep, other_rep)
                                     rule_id=to_sam.pk)  # fmt: skip
     assert [(r.number, r.name) for r in services.rules_with(edited)] == [(2, "To Sam")]
     assert [(r.number, r.name) for r in services.rules_with(edited, position=1)] == [(1, "To Sam")]
+
+
+def test_a_lead_back_in_the_team_queue_no_longer_counts_against_its_rep(manager, rep):
+    handoff = open_handoff(lead(), now=NOW)
+    Handoff.objects.filter(pk=handoff.pk).update(routed_to=rep)
+    assert services.loads([rep.pk]) == {rep.pk: 1}
+
+    Handoff.objects.filter(pk=handoff.pk).update(requeued_at=NOW)
+
+    assert services.loads([rep.pk]) == {rep.pk: 0}

@@ -180,3 +180,14 @@ def test_pages_show_times_in_the_readers_time_zone(client_as, rep, handoff):
     body = client_as(rep).get(reverse("leads:detail", args=[handoff.lead_id])).content.decode()
 
     assert f'datetime="{due.isoformat()}"' in body
+
+
+def test_a_lead_whose_offer_ran_out_is_shown_open_to_the_team(client_as, rep, other_rep, handoff):
+    Handoff.objects.filter(pk=handoff.pk).update(
+        routed_to=other_rep, requeued_at=timezone.now(), claim_due_at=timezone.now()
+    )
+
+    body = client_as(rep).get(reverse("handoffs:queue")).content.decode()
+
+    assert "Was offered to Rob Rival; open to the team." in body
+    assert f'aria-label="Claim {handoff.lead}"' in body
