@@ -210,7 +210,7 @@ def _claim_breaches(handoffs: Sequence[Handoff], now: datetime) -> list[Message]
                         "handoff": h.pk,
                         "lead": h.lead_id,
                         "reason": "not claimed in time",
-                        "before": {"offered_to": h.routed_to.username},
+                        "before": {"offered_to": getattr(h.routed_to, "username", None)},
                         "after": {"offered_to": None},
                     },
                 )
