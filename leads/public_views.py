@@ -172,7 +172,7 @@ def _form_page(request: HttpRequest, campaign: Campaign, form: CaptureForm, stat
 def _read_json(request: HttpRequest) -> dict[str, Any] | None:
     try:
         data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting is bad JSON too
         return None
     return data if isinstance(data, dict) else None
 

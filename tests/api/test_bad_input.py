@@ -76,3 +76,27 @@ def test_a_page_size_past_any_limit_is_not_an_error(api_as, manager):
 
     assert response.status_code == 200
     assert response.json()["results"] == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/leads/", "/api/v1/routing/rules/", "/api/v1/routing/dry-run/"],
+)
+def test_deeply_nested_json_is_a_400_not_a_server_error(api_as, manager, path):
+    body = "[" * 100_000 + "]" * 100_000
+
+    response = api_as(manager).post(path, body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]
+
+
+def test_deeply_nested_json_on_the_public_form_is_refused_not_a_server_error(client, db):
+    from tests.factories import CampaignFactory
+
+    campaign = CampaignFactory(status="active")
+    body = "[" * 100_000 + "]" * 100_000
+
+    response = client.post(f"/f/{campaign.form_key}/", body, content_type="application/json")
+
+    assert response.status_code == 400
