@@ -116,9 +116,10 @@ class Reader:
 
     user: Any
     tz: tzinfo
+    now: datetime | None = None  # the moment the message is written for
 
     def time(self, when: datetime) -> str:
-        return local_time(when, self.tz)
+        return local_time(when, self.tz, now=self.now)
 
 
 def local_time(when: datetime, tz: tzinfo, *, now: datetime | None = None) -> str:

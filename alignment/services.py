@@ -252,18 +252,21 @@ def notify(
     body: Text = "",
     url: str = "",
     subject: str = "",
+    now: datetime | None = None,
 ) -> list[Notification]:
     """Write one notification per recipient, by the channels each chose for ``kind``, and
     queue the email copies after commit.
 
     ``title`` and ``body`` may be functions of the reader, so each person reads names and
     times in their own time zone. A recipient who turned ``kind`` off gets nothing.
+    ``now`` is the moment of the news (the caller's clock): an in-app copy reaches its
+    reader then, and times read as seen from then ("today 09:55").
     """
     message = Message(list(recipients), kind, title, body=body, url=url, subject=subject)
-    return notify_many([message])
+    return notify_many([message], now=now)
 
 
-def notify_many(messages: Sequence[Message]) -> list[Notification]:
+def notify_many(messages: Sequence[Message], *, now: datetime | None = None) -> list[Notification]:
     """``notify`` for many messages at once (an escalation sweep's batch): the readers'
     preferences are read once and every row goes in with one INSERT."""
     people = {user.pk: user for m in messages for user in m.recipients if user is not None}
@@ -277,7 +280,7 @@ def notify_many(messages: Sequence[Message]) -> list[Notification]:
     }
     team_zone = team_time_zone()
     readers: dict[int, Reader] = {}
-    now = timezone.now()
+    now = now or timezone.now()
     rows = []
     for message in messages:
         for user in {user.pk: user for user in message.recipients if user is not None}.values():
@@ -287,7 +290,7 @@ def notify_many(messages: Sequence[Message]) -> list[Notification]:
                 continue
             if user.pk not in readers:
                 zone = notifications.zone_of(chosen.get("time_zone", ""), team_zone)
-                readers[user.pk] = Reader(user=user, tz=zone)
+                readers[user.pk] = Reader(user=user, tz=zone, now=now)
             rows.append(_row(message, readers[user.pk], channels, now))
     if not rows:
         return []

@@ -88,6 +88,7 @@ def add_comment(lead: Lead, *, author, body: str, now: datetime | None = None) -
             body=excerpt,
             url=reverse("leads:detail", args=[lead.pk]) + f"#comment-{comment.pk}",
             subject=f"lead:{lead.pk}",
+            now=now,
         )
         events.publish(
             events.COMMENT_ADDED,

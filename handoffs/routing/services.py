@@ -51,8 +51,10 @@ _cache: dict[str, Any] = {"version": None, "rules": []}
 
 def _version() -> tuple:
     """Changes whenever a rule is written (member edits touch their rule) or deleted."""
-    stats = RoutingRule.objects.aggregate(count=Count("id"), latest=Max("updated_at"))
-    return stats["count"], stats["latest"]
+    stats = RoutingRule.objects.aggregate(
+        count=Count("id"), top=Max("id"), latest=Max("updated_at")
+    )
+    return stats["count"], stats["top"], stats["latest"]
 
 
 def compiled_rules() -> list[CompiledRule]:
@@ -142,6 +144,8 @@ def unavailable_reasons(users: Sequence, *, now: datetime) -> dict[int, str]:
         row = availability.get(user.pk)
         if not user.is_active:
             reasons[user.pk] = "is deactivated"
+        elif not has_role(user, SALES):
+            reasons[user.pk] = "is no longer in sales"
         elif is_away(row, now):
             assert row is not None
             until = f" until {local_time(row.away_until, tz, now=now)}" if row.away_until else ""

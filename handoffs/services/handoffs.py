@@ -96,7 +96,9 @@ def _end_live_handoff(lead: Lead, *, change: StageChange) -> None:
         rejection_reason=RejectionReason.OTHER,
         rejection_note=change.reason,
     )
-    _tell_campaign_owner_rejected(lead, by=change.changed_by, reason="", note=change.reason)
+    _tell_campaign_owner_rejected(
+        lead, by=change.changed_by, reason="", note=change.reason, now=change.changed_at
+    )
 
 
 def _withdraw(handoff: Handoff, *, change: StageChange) -> None:
@@ -122,6 +124,7 @@ def _withdraw(handoff: Handoff, *, change: StageChange) -> None:
             body=f"{person(change.changed_by)}: {move}",
             url=reverse("leads:detail", args=[handoff.lead_id]),
             subject=f"handoff:{handoff.pk}",
+            now=change.changed_at,
         )
     events.publish(
         events.HANDOFF_WITHDRAWN,
@@ -142,7 +145,9 @@ def _campaign_owner(lead: Lead):
     return campaign.owner if campaign is not None else None
 
 
-def _tell_campaign_owner_rejected(lead: Lead, *, by, reason: str, note: str) -> None:
+def _tell_campaign_owner_rejected(
+    lead: Lead, *, by, reason: str, note: str, now: datetime | None = None
+) -> None:
     owner = _campaign_owner(lead)
     if owner is None or owner == by:
         return
@@ -156,6 +161,7 @@ def _tell_campaign_owner_rejected(lead: Lead, *, by, reason: str, note: str) -> 
         + (f" Campaign: {lead.campaign.name}." if lead.campaign else ""),
         url=reverse("leads:detail", args=[lead.pk]),
         subject=f"lead:{lead.pk}",
+        now=now,
     )
 
 
@@ -172,6 +178,7 @@ def _tell_campaign_owner_won(lead: Lead, *, change: StageChange) -> None:
         + (f" First touch: {lead.campaign.name}." if lead.campaign else ""),
         url=reverse("leads:detail", args=[lead.pk]),
         subject=f"lead:{lead.pk}",
+        now=change.changed_at,
     )
 
 
@@ -323,6 +330,7 @@ def _announce(handoff: Handoff, *, lead: Lead, destination: Route, minutes: int)
             body=body,
             url=url,
             subject=subject,
+            now=handoff.created_at,
         )
     else:
         notify(
@@ -332,6 +340,7 @@ def _announce(handoff: Handoff, *, lead: Lead, destination: Route, minutes: int)
             body=body,
             url=url,
             subject=subject,
+            now=handoff.created_at,
         )
 
 
@@ -481,7 +490,10 @@ def reassign_handoff(
         def body(reader: Reader) -> str:
             text = f"{person(by)}: {reason.rstrip('.')}." if reason else f"By {person(by)}."
             if due is not None and not (claimed and locked.first_contact_at):
-                text += f" Please {step} by {reader.time(due)}."
+                if due <= now:
+                    text += f" It is overdue (due {reader.time(due)}): please {step} now."
+                else:
+                    text += f" Please {step} by {reader.time(due)}."
             return text
 
         notify(
@@ -491,6 +503,7 @@ def reassign_handoff(
             body=body,
             url=url,
             subject=f"handoff:{locked.pk}",
+            now=now,
         )
         if previous is not None and previous.pk != by.pk:
             notify(
@@ -500,6 +513,7 @@ def reassign_handoff(
                 body=f"By {person(by)}." + (f" {reason}" if reason else ""),
                 url=url,
                 subject=f"handoff:{locked.pk}",
+                now=now,
             )
         events.publish(
             events.HANDOFF_REASSIGNED,
@@ -565,7 +579,7 @@ def reject_handoff(
             ]
         )
         label = RejectionReason(reason).label
-        _tell_campaign_owner_rejected(locked.lead, by=rep, reason=reason, note=note)
+        _tell_campaign_owner_rejected(locked.lead, by=rep, reason=reason, note=note, now=now)
         lifecycle.advance(
             locked.lead,
             Stage.RECYCLED,

@@ -110,7 +110,7 @@ def _run(phase: Phase, now: datetime) -> int:
             .order_by("pk")
         )
         messages = phase.act(handoffs, now)
-        notify_many(messages)
+        notify_many(messages, now=now)
         events.publish_many(
             events.HANDOFF_ESCALATED,
             [

@@ -246,3 +246,16 @@ def test_the_new_owner_moves_the_lead_from_a_copy_read_before_the_reassignment(
     move_lead(stale, to_stage=Stage.SQL, by=other_rep)
 
     assert Lead.objects.get(pk=stale.pk).stage == Stage.SQL
+
+
+def test_an_overdue_lead_given_to_a_rep_says_it_is_overdue(handoff, manager, rep):
+    from datetime import timedelta
+
+    from alignment.models import Notification
+
+    later = handoff.claim_due_at + timedelta(hours=1)
+    reassign_handoff(handoff, to=rep, by=manager, reason="Please call today", now=later)
+
+    body = Notification.objects.get(recipient=rep, kind="handoff.routed").body
+    assert body.startswith("Max Manager: Please call today. It is overdue (due ")
+    assert body.endswith("): please claim it now.")

@@ -984,3 +984,27 @@ def test_a_lead_back_in_the_team_queue_no_longer_counts_against_its_rep(manager,
     Handoff.objects.filter(pk=handoff.pk).update(requeued_at=NOW)
 
     assert services.loads([rep.pk]) == {rep.pk: 0}
+
+
+def test_rules_replaced_by_as_many_older_looking_ones_are_read_again(manager, rep, other_rep):
+    first = rule(manager, "To Sam", action="rep", rep=rep)
+    assert services.route(lead(), now=NOW).rep == rep
+    stamp = first.updated_at
+    first.delete()
+    second = rule(manager, "To Rob", action="rep", rep=other_rep)
+    RoutingRule.objects.filter(pk=second.pk).update(updated_at=stamp)
+
+    assert services.route(lead(), now=NOW).rep == other_rep
+
+
+def test_a_rep_who_left_sales_is_skipped_and_the_reason_says_so(manager, rep):
+    rule(manager, "To Sam", action="rep", rep=rep)
+    rep.groups.clear()
+    rep = type(rep).objects.get(pk=rep.pk)
+
+    decision = services.route(lead(), now=NOW)
+
+    assert decision.rep is None
+    assert decision.reason == (
+        "Rule 1 To Sam → Sam Seller; Sam Seller is no longer in sales → team queue."
+    )
