@@ -45,6 +45,8 @@ class OfferedToAnother(AlreadyClaimed):
     """The lead is offered to its routed rep until its claim clock runs out."""
 
 
+#: How many busy leads "Claim next" passes over before it gives up.
+CLAIM_NEXT_TRIES = 10
 #: The share of an SLA's working time after which its holder is warned.
 WARNING_SHARE = 0.75
 
@@ -379,6 +381,7 @@ def claim_handoff(handoff: Handoff, *, rep, now: datetime | None = None) -> Hand
         working_calendar(), now, agreement.sla_for(score).first_contact_minutes
     )
     with transaction.atomic():
+        lock_lead(handoff.lead_id)
         won = (
             Handoff.objects.filter(pk=handoff.pk)
             .filter(_claimable_by(rep, now))
@@ -412,6 +415,19 @@ def claim_handoff(handoff: Handoff, *, rep, now: datetime | None = None) -> Hand
     return handoff
 
 
+def lock_lead(lead_id: int, *, skip_locked: bool = False) -> bool:
+    """Lock a lead's row before its handoff's. Every write that touches both takes them in
+    this order (a stage change locks the lead, then ends its handoff), so two of them on
+    one lead wait for each other instead of deadlocking. False: skipped, as it is locked."""
+    found = (
+        Lead.objects.select_for_update(skip_locked=skip_locked)
+        .filter(pk=lead_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return found is not None
+
+
 def _why_not_claimed(pk: int, *, rep, now: datetime) -> AlreadyClaimed:
     current = Handoff.objects.select_related("routed_to", "claimed_by").filter(pk=pk).first()
     if current is None or current.status != Handoff.Status.OPEN:
@@ -431,21 +447,29 @@ def claim_next(rep, *, now: datetime | None = None) -> Handoff | None:
     """Claim the most urgent open handoff ``rep`` may take; None when there is none.
 
     ``FOR UPDATE SKIP LOCKED``: two reps pressing "Claim next" at once lock two different
-    rows, so each gets a lead and neither waits for the other.
+    rows, so each gets a lead and neither waits for the other. The handoff is locked
+    before its lead here (the other writes take the lead first), so the lead is taken
+    with SKIP LOCKED too: a lead busy elsewhere is passed over, never waited for.
     """
     if not has_role(rep, SALES, MANAGER):
         raise NotAllowed("Only sales can claim a lead.")
     now = now or timezone.now()
+    passed: list[int] = []
     with transaction.atomic():
-        candidate = (
-            Handoff.objects.filter(_claimable_by(rep, now))
-            .select_for_update(skip_locked=True, of=("self",))
-            .order_by("claim_due_at", "id")
-            .first()
-        )
-        if candidate is None:
-            return None
-        return claim_handoff(candidate, rep=rep, now=now)
+        for _attempt in range(CLAIM_NEXT_TRIES):
+            candidate = (
+                Handoff.objects.filter(_claimable_by(rep, now))
+                .exclude(pk__in=passed)
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("claim_due_at", "id")
+                .first()
+            )
+            if candidate is None:
+                return None
+            if lock_lead(candidate.lead_id, skip_locked=True):
+                return claim_handoff(candidate, rep=rep, now=now)
+            passed.append(candidate.pk)
+    return None
 
 
 def reassign_handoff(
@@ -459,6 +483,7 @@ def reassign_handoff(
         raise ValidationError({"to": [f"{person(to)} is not an active sales rep."]})
     now = now or timezone.now()
     with transaction.atomic():
+        lock_lead(handoff.lead_id)
         locked = Handoff.objects.select_for_update().select_related("lead").get(pk=handoff.pk)
         if locked.status not in (Handoff.Status.OPEN, Handoff.Status.CLAIMED):
             raise HandoffClosed(f"This handoff is already {locked.get_status_display().lower()}.")
@@ -544,6 +569,7 @@ def reject_handoff(
         raise ValidationError({"reason": [f"Unknown rejection reason {reason!r}."]})
     now = now or timezone.now()
     with transaction.atomic():
+        lock_lead(handoff.lead_id)
         locked = Handoff.objects.select_for_update().get(pk=handoff.pk)
         if locked.status not in (Handoff.Status.OPEN, Handoff.Status.CLAIMED):
             raise HandoffClosed(f"This handoff is already {locked.get_status_display().lower()}.")
