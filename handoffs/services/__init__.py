@@ -1,7 +1,9 @@
 """Handoff services, split by topic; import them from here.
 
-- ``handoffs``: open with a brief and a route, claim (one winner), claim next, reassign,
-  reject, withdraw.
+- ``handoffs``: open with a brief and a route, reassign, reject, end when the lead leaves
+  sales; the exceptions.
+- ``claims``: claim (one winner) and claim next.
+- ``news``: who is told what (routed, queued, taken back, sent back, won).
 - ``handoffs.routing.services`` (re-exported): where a new MQL goes, and why.
 - ``work``: activities and stage changes with their role rules.
 - ``sla``: escalation of handoffs past their deadlines.
@@ -9,6 +11,7 @@
 """
 
 from handoffs.routing.services import Route, route
+from handoffs.services.claims import claim_handoff, claim_next
 from handoffs.services.handoffs import (
     INTENT_KINDS,
     LEAVES_SALES,
@@ -18,16 +21,14 @@ from handoffs.services.handoffs import (
     NotAllowed,
     OfferedToAnother,
     build_brief,
-    claim_handoff,
-    claim_next,
     live_handoff,
     on_lead_stage_changed,
-    on_notification_delivered,
     open_handoff,
     reassign_handoff,
     reject_handoff,
 )
 from handoffs.services.merging import on_lead_merged
+from handoffs.services.news import on_notification_delivered
 from handoffs.services.sla import escalate_overdue
 from handoffs.services.work import (
     SALES_STAGES,

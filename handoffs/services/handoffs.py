@@ -1,22 +1,27 @@
-"""A handoff's own life: open with a brief and a route, claim (one winner), reject."""
+"""A handoff's own life: open with a brief and a route, reassign, reject, and its end when
+the lead leaves sales. Claiming is in ``claims``; who is told what, in ``news``."""
 
 from datetime import datetime
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from alignment import events, notifications
 from alignment.business_hours import WorkingCalendar, add_working_minutes
-from alignment.models import AgreementVersion, Event, Notification
+from alignment.models import AgreementVersion, Event
 from alignment.notifications import Reader, person
 from alignment.roles import MANAGER, SALES, has_role
 from alignment.services import agreement_in_force, notify, team_time_zone, working_calendar
 from handoffs.models import Handoff, HandoffStep, RejectionReason
-from handoffs.routing.services import Route, available_reps, route
+from handoffs.routing.services import route
+from handoffs.services.news import (
+    _announce,
+    _tell_campaign_owner_rejected,
+    _tell_campaign_owner_won,
+    _withdraw,
+)
 from leads import lifecycle
 from leads.models import Lead, Stage, StageChange, Touchpoint, TouchpointKind
 
@@ -45,8 +50,6 @@ class OfferedToAnother(AlreadyClaimed):
     """The lead is offered to its routed rep until its claim clock runs out."""
 
 
-#: How many busy leads "Claim next" passes over before it gives up.
-CLAIM_NEXT_TRIES = 10
 #: The share of an SLA's working time after which its holder is warned.
 WARNING_SHARE = 0.75
 
@@ -101,94 +104,6 @@ def _end_live_handoff(lead: Lead, *, change: StageChange) -> None:
     _tell_campaign_owner_rejected(
         lead, by=change.changed_by, reason="", note=change.reason, now=change.changed_at
     )
-
-
-def _withdraw(handoff: Handoff, *, change: StageChange) -> None:
-    Handoff.objects.filter(pk=handoff.pk).update(
-        status=Handoff.Status.WITHDRAWN,
-        withdrawn_by=change.changed_by,
-        withdrawn_at=change.changed_at,
-    )
-    move = f"{Stage(change.to_stage).label}: {change.reason}".rstrip(": ")
-    HandoffStep.objects.create(
-        handoff=handoff,
-        kind=HandoffStep.Kind.WITHDRAWN,
-        at=change.changed_at,
-        actor=change.changed_by,
-        detail=move[:500],
-    )
-    holder = handoff.routed_to
-    if holder is not None and holder != change.changed_by:
-        notify(
-            [holder],
-            kind=notifications.REQUEUED,
-            title=f"{handoff.lead} was taken back by marketing",
-            body=f"{person(change.changed_by)}: {move}",
-            url=reverse("leads:detail", args=[handoff.lead_id]),
-            subject=f"handoff:{handoff.pk}",
-            now=change.changed_at,
-        )
-    events.publish(
-        events.HANDOFF_WITHDRAWN,
-        subject=f"handoff:{handoff.pk}",
-        payload={
-            "handoff": handoff.pk,
-            "lead": handoff.lead_id,
-            "by": getattr(change.changed_by, "username", None),
-            "reason": change.reason,
-            "before": {"status": "open"},
-            "after": {"status": "withdrawn"},
-        },
-    )
-
-
-def _campaign_owner(lead: Lead):
-    campaign = lead.campaign
-    return campaign.owner if campaign is not None else None
-
-
-def _tell_campaign_owner_rejected(
-    lead: Lead, *, by, reason: str, note: str, now: datetime | None = None
-) -> None:
-    owner = _campaign_owner(lead)
-    if owner is None or owner == by:
-        return
-    label = RejectionReason(reason).label if reason else "Sent back"
-    notify(
-        [owner],
-        kind=notifications.LEAD_REJECTED,
-        title=f"{person(by)} sent back {lead}",
-        body=f"Reason: {label}."
-        + (f" “{note}”" if note else "")
-        + (f" Campaign: {lead.campaign.name}." if lead.campaign else ""),
-        url=reverse("leads:detail", args=[lead.pk]),
-        subject=f"lead:{lead.pk}",
-        now=now,
-    )
-
-
-def _tell_campaign_owner_won(lead: Lead, *, change: StageChange) -> None:
-    owner = _campaign_owner(lead)
-    if owner is None or owner == change.changed_by:
-        return
-    amount = f" for {format_money(change.amount)}" if change.amount is not None else ""
-    notify(
-        [owner],
-        kind=notifications.LEAD_WON,
-        title=f"{lead} was won{amount}",
-        body=f"Won by {person(change.changed_by)}."
-        + (f" First touch: {lead.campaign.name}." if lead.campaign else ""),
-        url=reverse("leads:detail", args=[lead.pk]),
-        subject=f"lead:{lead.pk}",
-        now=change.changed_at,
-    )
-
-
-def format_money(amount: Decimal) -> str:
-    from django.conf import settings
-
-    currency = getattr(settings, "CURRENCY", "EUR")
-    return f"{amount:,.2f} {currency}"
 
 
 def build_brief(lead: Lead) -> dict:
@@ -312,109 +227,6 @@ def open_handoff(lead: Lead, *, note: str = "", now: datetime | None = None) -> 
     return handoff
 
 
-def _announce(handoff: Handoff, *, lead: Lead, destination: Route, minutes: int) -> None:
-    """Tell the rep a lead is routed to, or the reps at work when it waits for the team."""
-    company = f" ({lead.company})" if lead.company else ""
-    due = handoff.claim_due_at
-
-    def body(reader: Reader) -> str:
-        return (
-            f"Score {lead.score}. Claim it by {reader.time(due)} "
-            f"({minutes} working minutes). {destination.reason}"
-        )
-
-    url, subject = reverse("leads:detail", args=[lead.pk]), f"handoff:{handoff.pk}"
-    if destination.rep is not None:
-        notify(
-            [destination.rep],
-            kind=notifications.ROUTED,
-            title=f"{lead}{company} is routed to you",
-            body=body,
-            url=url,
-            subject=subject,
-            now=handoff.created_at,
-        )
-    else:
-        notify(
-            available_reps(now=handoff.created_at),
-            kind=notifications.QUEUED,
-            title=f"New MQL in the team queue: {lead}{company}",
-            body=body,
-            url=url,
-            subject=subject,
-            now=handoff.created_at,
-        )
-
-
-def on_notification_delivered(*, notification: Notification, at: datetime, **_: object) -> None:
-    """Subscriber: the first delivered notice of a new handoff to its assignee (or, in
-    the team queue, to the team) is the "notified" step of speed to lead."""
-    if notification.kind not in (notifications.ROUTED, notifications.QUEUED):
-        return
-    kind, _sep, pk = notification.subject.partition(":")
-    if kind != "handoff" or not pk.isdigit():
-        return
-    Handoff.objects.filter(pk=int(pk), notified_at__isnull=True).update(notified_at=at)
-
-
-def _claimable_by(rep, now: datetime) -> Q:
-    """Open handoffs ``rep`` may claim: the team's, the rep's own, and any whose claim
-    clock ran out (a routed lead is offered first to its rep); a manager may claim any."""
-    open_now = Q(status=Handoff.Status.OPEN)
-    if has_role(rep, MANAGER):
-        return open_now
-    return open_now & (Q(routed_to__isnull=True) | Q(routed_to=rep) | Q(claim_due_at__lte=now))
-
-
-def claim_handoff(handoff: Handoff, *, rep, now: datetime | None = None) -> Handoff:
-    """Give the handoff to ``rep`` if it is still open to them; exactly one claimer wins.
-
-    The conditional UPDATE ... WHERE status = 'open' (and, for a lead offered to another
-    rep, its claim clock run out) is decided by the database: of two concurrent claims,
-    one updates a row and the other updates none and gets ``AlreadyClaimed``.
-    """
-    if not has_role(rep, SALES, MANAGER):
-        raise NotAllowed("Only sales can claim a lead.")
-    now = now or timezone.now()
-    agreement, score = _targets(handoff)
-    contact_due, contact_warning = due_times(
-        working_calendar(), now, agreement.sla_for(score).first_contact_minutes
-    )
-    with transaction.atomic():
-        lock_lead(handoff.lead_id)
-        won = (
-            Handoff.objects.filter(pk=handoff.pk)
-            .filter(_claimable_by(rep, now))
-            .update(
-                status=Handoff.Status.CLAIMED,
-                claimed_by=rep,
-                claimed_at=now,
-                first_contact_due_at=contact_due,
-                contact_warning_at=contact_warning,
-            )
-        )
-        if not won:
-            raise _why_not_claimed(handoff.pk, rep=rep, now=now)
-        handoff.refresh_from_db()
-        lead = handoff.lead
-        Lead.objects.filter(pk=lead.pk).update(owner=rep)
-        lead.owner = rep
-        lifecycle.advance(lead, Stage.SAL, by=rep, reason="Claimed from the queue.", at=now)
-        events.publish(
-            events.HANDOFF_CLAIMED,
-            subject=f"handoff:{handoff.pk}",
-            payload={
-                "handoff": handoff.pk,
-                "lead": lead.pk,
-                "claimed_by": rep.username,
-                "before": {"status": "open"},
-                "after": {"status": "claimed"},
-            },
-            handoff=handoff,
-        )
-    return handoff
-
-
 def lock_lead(lead_id: int, *, skip_locked: bool = False) -> bool:
     """Lock a lead's row before its handoff's. Every write that touches both takes them in
     this order (a stage change locks the lead, then ends its handoff), so two of them on
@@ -428,48 +240,8 @@ def lock_lead(lead_id: int, *, skip_locked: bool = False) -> bool:
     return found is not None
 
 
-def _why_not_claimed(pk: int, *, rep, now: datetime) -> AlreadyClaimed:
-    current = Handoff.objects.select_related("routed_to", "claimed_by").filter(pk=pk).first()
-    if current is None or current.status != Handoff.Status.OPEN:
-        holder = f" by {person(current.claimed_by)}" if current and current.claimed_by else ""
-        return AlreadyClaimed(f"This lead has already been claimed{holder}.")
-    return OfferedToAnother(
-        f"This lead is offered to {person(current.routed_to)} until "
-        f"{_team_time(current.claim_due_at, now=now)}; the team may claim it after that."
-    )
-
-
 def _team_time(when: datetime, *, now: datetime) -> str:
     return notifications.local_time(when, notifications.zone_of("", team_time_zone()), now=now)
-
-
-def claim_next(rep, *, now: datetime | None = None) -> Handoff | None:
-    """Claim the most urgent open handoff ``rep`` may take; None when there is none.
-
-    ``FOR UPDATE SKIP LOCKED``: two reps pressing "Claim next" at once lock two different
-    rows, so each gets a lead and neither waits for the other. The handoff is locked
-    before its lead here (the other writes take the lead first), so the lead is taken
-    with SKIP LOCKED too: a lead busy elsewhere is passed over, never waited for.
-    """
-    if not has_role(rep, SALES, MANAGER):
-        raise NotAllowed("Only sales can claim a lead.")
-    now = now or timezone.now()
-    passed: list[int] = []
-    with transaction.atomic():
-        for _attempt in range(CLAIM_NEXT_TRIES):
-            candidate = (
-                Handoff.objects.filter(_claimable_by(rep, now))
-                .exclude(pk__in=passed)
-                .select_for_update(skip_locked=True, of=("self",))
-                .order_by("claim_due_at", "id")
-                .first()
-            )
-            if candidate is None:
-                return None
-            if lock_lead(candidate.lead_id, skip_locked=True):
-                return claim_handoff(candidate, rep=rep, now=now)
-            passed.append(candidate.pk)
-    return None
 
 
 def reassign_handoff(

@@ -6,9 +6,8 @@ from smtplib import SMTPException
 import pytest
 from django.utils import timezone
 
-from alignment import services
 from alignment.models import Notification
-from alignment.services import deliver_notification, mark_all_read, mark_read, notify
+from alignment.services import deliver_notification, delivery, mark_all_read, mark_read, notify
 from alignment.tasks import MAX_ATTEMPTS, redeliver_pending_notifications
 from alignment.tasks import deliver_notification as deliver_task
 from tests.factories import NotificationFactory, UserFactory
@@ -94,7 +93,7 @@ def test_a_failed_send_keeps_the_row_pending_with_the_error(db, rep, monkeypatch
     def refuse(**kwargs):
         raise SMTPException("mail server says no")
 
-    monkeypatch.setattr(services, "send_mail", refuse)
+    monkeypatch.setattr(delivery, "send_mail", refuse)
     notification = NotificationFactory(recipient=rep)
     with pytest.raises(SMTPException):
         deliver_notification(notification.pk)
@@ -107,7 +106,7 @@ def test_the_last_retry_marks_the_row_failed(db, rep, monkeypatch):
     def refuse(**kwargs):
         raise SMTPException("mail server says no")
 
-    monkeypatch.setattr(services, "send_mail", refuse)
+    monkeypatch.setattr(delivery, "send_mail", refuse)
     notification = NotificationFactory(recipient=rep)
     with pytest.raises(SMTPException):
         deliver_task.apply(args=[notification.pk], retries=MAX_ATTEMPTS)

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from alignment import notifications, services
 from alignment.models import Notification, Preferences, TeamCalendar
 from alignment.notifications import local_time
-from alignment.services import notify, send_digests, update_preferences
+from alignment.services import delivery, notify, send_digests, update_preferences
 from handoffs.models import Handoff
 from handoffs.routing.services import create_rule
 from handoffs.services import claim_handoff, open_handoff
@@ -491,14 +491,14 @@ def test_a_refused_address_does_not_hold_up_the_other_digests(mailoutbox, monkey
     bad, good = digest_reader("bad"), digest_reader("good")
     say(bad)
     say(good)
-    send = services.send_mail
+    send = delivery.send_mail
 
     def refuse_bad(**message):
         if message["recipient_list"] == [bad.email]:
             raise SMTPRecipientsRefused({bad.email: (550, b"No such user")})
         return send(**message)
 
-    monkeypatch.setattr(services, "send_mail", refuse_bad)
+    monkeypatch.setattr(delivery, "send_mail", refuse_bad)
 
     assert send_digests(now=datetime(2026, 5, 5, 9, 0, tzinfo=UTC)) == 1
 

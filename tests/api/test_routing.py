@@ -6,6 +6,7 @@ from alignment.roles import SALES
 from handoffs.models import Handoff
 from handoffs.routing import services as routing
 from handoffs.routing.models import RoutingMember, RoutingRule
+from handoffs.routing.services import decisions
 from handoffs.services import open_handoff
 from leads.models import Stage
 from tests.factories import LeadFactory, UserFactory
@@ -16,7 +17,7 @@ DRY_RUN = "/api/v1/routing/dry-run/"
 
 @pytest.fixture(autouse=True)
 def fresh_rule_cache():
-    routing._cache.update(version=None, rules=[])
+    decisions._cache.update(version=None, rules=[])
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from handoffs.models import Handoff
 from handoffs.routing import services as routing
 from handoffs.routing.models import RoutingRule
+from handoffs.routing.services import decisions
 from leads import lifecycle
 from leads.models import Stage
 from tests.factories import LeadFactory
@@ -25,7 +26,7 @@ DACH = {"field": "country", "operator": "one_of", "value": "DE, AT, CH"}
 @pytest.fixture(autouse=True)
 def fresh_rule_cache():
     """Rules are cached per process; each test starts as a freshly started server would."""
-    routing._cache.update(version=None, rules=[])
+    decisions._cache.update(version=None, rules=[])
 
 
 def dach_rule(*, manager, rep) -> RoutingRule:

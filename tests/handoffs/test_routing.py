@@ -13,6 +13,7 @@ from alignment.roles import SALES
 from handoffs.models import Handoff
 from handoffs.routing import engine, services
 from handoffs.routing.models import RepAvailability, RoutingMember, RoutingRule
+from handoffs.routing.services import decisions
 from handoffs.services import claim_handoff, open_handoff
 from leads.models import Stage
 from tests.factories import CampaignFactory, HandoffFactory, LeadFactory, UserFactory
@@ -28,7 +29,7 @@ def sue(db):
 @pytest.fixture(autouse=True)
 def fresh_rule_cache():
     """Each test starts as a freshly started process would."""
-    services._cache.update(version=None, rules=[])
+    decisions._cache.update(version=None, rules=[])
 
 
 def rule(manager, name="Everyone", *, conditions=(), action="team_queue", **more):
@@ -421,7 +422,7 @@ def test_the_rotation_survives_a_restart(manager, rep, other_rep, sue):
     round_robin(manager, (rep, 1), (other_rep, 1), (sue, 1))
     before = names(route().rep for _ in range(2))
 
-    services._cache.update(version=None, rules=[])  # a new process: nothing in memory
+    decisions._cache.update(version=None, rules=[])  # a new process: nothing in memory
     after = names(route().rep for _ in range(4))
 
     assert before + after == ["sam", "rob", "sue", "sam", "rob", "sue"]
