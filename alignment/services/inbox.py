@@ -96,10 +96,14 @@ def notify_many(messages: Sequence[Message], *, now: datetime | None = None) -> 
         return []
     with transaction.atomic():
         created = Notification.objects.bulk_create(rows, batch_size=1000)
+        reached: set[tuple[str, str]] = set()
         for row in created:
             # In the inbox with no email now to wait for, it has reached its reader. A row
             # only for the digest has reached nobody yet: the digest signals it when sent.
-            if row.in_app and row.delivery != Notification.Delivery.EMAIL:
+            # One piece of news told to a whole team reaches it once, with its first row.
+            news = (row.kind, row.subject or f"notification:{id(row)}")
+            if row.in_app and row.delivery != Notification.Delivery.EMAIL and news not in reached:
+                reached.add(news)
                 events.signal(events.NOTIFICATION_DELIVERED, notification=row, at=now)
         ids = [row.pk for row in created if row.delivery == Notification.Delivery.EMAIL]
         if ids:

@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
+from alignment.models import Notification
+from alignment.roles import SALES
 from handoffs.models import Handoff
 from handoffs.queries import claim_queue, lead_timeline, leads_of
 from handoffs.services import claim_handoff, log_activity, reject_handoff
@@ -95,3 +97,30 @@ def test_the_timeline_reads_in_a_fixed_number_of_queries(
 
 def test_a_lead_with_no_history_has_an_empty_timeline(db):
     assert lead_timeline(LeadFactory(stage=Stage.NEW)) == []
+
+
+def _queries_to_open_one_in_the_team_queue() -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from handoffs.services import open_handoff
+
+    lead = LeadFactory(stage=Stage.MQL, campaign=None)
+    with CaptureQueriesContext(connection) as captured:
+        handoff = open_handoff(lead, now=T0)
+    handoff.refresh_from_db()
+    assert handoff.routed_to is None
+    assert handoff.notified_at == T0
+    return len(captured)
+
+
+def test_announcing_a_queued_mql_costs_the_same_for_two_reps_or_twelve(db):
+    from tests.factories import UserFactory
+
+    UserFactory.create_batch(2, roles=[SALES])
+    _queries_to_open_one_in_the_team_queue()  # the first reads what is then cached
+    with_two = _queries_to_open_one_in_the_team_queue()
+    UserFactory.create_batch(10, roles=[SALES])
+    with_twelve = _queries_to_open_one_in_the_team_queue()
+    assert Notification.objects.filter(kind="handoff.opened").count() == 2 + 2 + 12
+    assert with_twelve == with_two

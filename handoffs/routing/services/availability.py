@@ -59,6 +59,9 @@ def unavailable_reasons(users: Sequence, *, now: datetime) -> dict[int, str]:
     Mon 09:00", "is at capacity (8 of 8)", "is deactivated"."""
     ids = [user.pk for user in users]
     availability = {row.user_id: row for row in RepAvailability.objects.filter(user_id__in=ids)}
+    in_sales = set(
+        get_user_model().objects.filter(pk__in=ids, groups__name=SALES).values_list("pk", flat=True)
+    )
     limited = [pk for pk, row in availability.items() if row.capacity is not None]
     counts = loads(limited)
     tz = zone_of("", team_time_zone())
@@ -67,7 +70,7 @@ def unavailable_reasons(users: Sequence, *, now: datetime) -> dict[int, str]:
         row = availability.get(user.pk)
         if not user.is_active:
             reasons[user.pk] = "is deactivated"
-        elif not has_role(user, SALES):
+        elif user.pk not in in_sales:
             reasons[user.pk] = "is no longer in sales"
         elif is_away(row, now):
             assert row is not None
