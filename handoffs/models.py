@@ -205,6 +205,15 @@ class HandoffStep(models.Model):
         related_name="+",
     )
     detail = models.CharField(max_length=500, blank=True)
+    #: Who held the lead before a reassignment or a return to the queue (their claim or
+    #: their offer): the handoff itself only knows who holds it now.
+    previous = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["at", "id"]

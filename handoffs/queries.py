@@ -140,7 +140,7 @@ def lead_timeline(lead: Lead) -> list[TimelineEntry]:
             )
         )
     steps: dict[int, list[HandoffStep]] = {}
-    for step in HandoffStep.objects.filter(handoff__lead=lead).select_related("actor"):
+    for step in HandoffStep.objects.filter(handoff__lead=lead).select_related("actor", "previous"):
         steps.setdefault(step.handoff_id, []).append(step)
     for handoff in Handoff.objects.filter(lead=lead).select_related(
         "claimed_by", "rejected_by", "routed_to"
@@ -258,7 +258,7 @@ def _handoff_entries(handoff: Handoff, steps: list[HandoffStep]) -> list[Timelin
                 at=handoff.claimed_at,
                 kind="handoff",
                 title="Claimed",
-                actor=_name(handoff.claimed_by),
+                actor=_name(_claimer(handoff, steps)),
                 data={"handoff": handoff.pk, "event": "claimed"},
             )
         )
@@ -285,6 +285,20 @@ def _handoff_entries(handoff: Handoff, steps: list[HandoffStep]) -> list[Timelin
             )
         )
     return entries
+
+
+def _claimer(handoff: Handoff, steps: list[HandoffStep]):
+    """Who claimed the handoff: its holder now, unless a manager reassigned the claim since
+    (the first such step knows who had it)."""
+    for step in steps:
+        if (
+            step.kind == HandoffStep.Kind.REASSIGNED
+            and handoff.claimed_at is not None
+            and step.at >= handoff.claimed_at
+            and step.previous_id is not None
+        ):
+            return step.previous
+    return handoff.claimed_by
 
 
 def _step_title(step: HandoffStep) -> str:

@@ -40,9 +40,18 @@ def _sales_reps():
     return get_user_model().objects.filter(groups__name=SALES).distinct()
 
 
+def _one_of(choices: list[tuple[str, str]]) -> dict[str, str]:
+    names = ", ".join(name for name, _label in choices)
+    return {"invalid_choice": f'"{{input}}" is not a valid choice; use one of: {names}.'}
+
+
 class ConditionSerializer(serializers.Serializer):
-    field = serializers.ChoiceField(choices=engine.FIELD_CHOICES)
-    operator = serializers.ChoiceField(choices=engine.OPERATOR_CHOICES)
+    field = serializers.ChoiceField(
+        choices=engine.FIELD_CHOICES, error_messages=_one_of(engine.FIELD_CHOICES)
+    )
+    operator = serializers.ChoiceField(
+        choices=engine.OPERATOR_CHOICES, error_messages=_one_of(engine.OPERATOR_CHOICES)
+    )
     value = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 

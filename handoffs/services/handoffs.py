@@ -278,6 +278,7 @@ def reassign_handoff(
             at=now,
             actor=by,
             detail=detail[:500],
+            previous=previous,
         )
         lead = locked.lead
         url = reverse("leads:detail", args=[lead.pk])

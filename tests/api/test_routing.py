@@ -544,3 +544,13 @@ def test_a_dry_run_numbers_the_edited_rules_by_their_place_in_the_list(api_as, m
     response = api_as(manager).post(DRY_RUN, {"leads": [mql().pk], "rules": rules}, format="json")
 
     assert response.json()["results"][0]["reason"] == "Rule 2 To Sam → Sam Seller."
+
+
+def test_an_unknown_operator_is_answered_with_the_ones_there_are(api_as, manager):
+    body = {**GOOD, "conditions": [{"field": "country", "operator": "in", "value": "DE,AT"}]}
+
+    response = api_as(manager).post(URL, body, format="json")
+
+    assert response.status_code == 400
+    message = response.json()["conditions[0].operator"][0]
+    assert message.startswith('"in" is not a valid choice; use one of: equals, one_of,')

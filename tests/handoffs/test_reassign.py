@@ -259,3 +259,16 @@ def test_an_overdue_lead_given_to_a_rep_says_it_is_overdue(handoff, manager, rep
     body = Notification.objects.get(recipient=rep, kind="handoff.routed").body
     assert body.startswith("Max Manager: Please call today. It is overdue (due ")
     assert body.endswith("): please claim it now.")
+
+
+def test_the_timeline_keeps_who_claimed_a_lead_after_it_is_reassigned(
+    claimed_handoff, manager, rep, other_rep
+):
+    reassign_handoff(claimed_handoff, to=other_rep, by=manager, reason="Rob knows them")
+
+    entries = {entry.title: entry for entry in lead_timeline(claimed_handoff.lead)}
+    assert entries["Claimed"].actor == "Sam Seller"
+    assert entries["Reassigned"].actor == "Max Manager"
+    assert entries["Reassigned"].detail == "Sam Seller → Rob Rival: Rob knows them"
+    step = HandoffStep.objects.get(handoff=claimed_handoff, kind="reassigned")
+    assert (step.previous, step.actor) == (rep, manager)
