@@ -27,9 +27,18 @@ class AgreementVersionAdmin(admin.ModelAdmin):
     )
     list_filter = ("status",)
     search_fields = ("definitions", "notes")
-    raw_id_fields = ("proposed_by", "marketing_approved_by", "sales_approved_by")
+    raw_id_fields = ("proposed_by",)
     # Taking effect needs both approvals; that rule lives in the services, not here.
-    readonly_fields = ("status", "effective_at", "created_at")
+    readonly_fields = (
+        "status",
+        "based_on",
+        "marketing_approved_by",
+        "marketing_approved_at",
+        "sales_approved_by",
+        "sales_approved_at",
+        "effective_at",
+        "created_at",
+    )
 
 
 @admin.register(Notification)

@@ -3,13 +3,15 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from alignment.api_agreement import AgreementVersionViewSet, AgreementView
 from alignment.api_jobs import JobViewSet
-from alignment.api_views import AgreementView, NotificationViewSet
+from alignment.api_views import NotificationViewSet
 from campaigns.api import CampaignViewSet
 from handoffs.api import ActivityViewSet, HandoffViewSet
 from handoffs.routing.api import AvailabilityView, CalendarView, DryRunView, RoutingRuleViewSet
-from kpis.api import SummaryView
+from kpis.api import CampaignsView, RepsView, SummaryView, TrendView
 from kpis.api_calibration import CalibrationView
+from kpis.api_goals import GoalViewSet
 from leads.api import LeadViewSet, TouchpointViewSet
 from leads.api_scoring import RuleSetViewSet
 from leads.imports.api import LeadImportErrorsCsvView, LeadImportViewSet
@@ -23,13 +25,18 @@ router.register("touchpoints", TouchpointViewSet, basename="touchpoint")
 router.register("handoffs", HandoffViewSet, basename="handoff")
 router.register("activities", ActivityViewSet, basename="activity")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("agreement/versions", AgreementVersionViewSet, basename="agreement-version")
 router.register("imports", LeadImportViewSet, basename="import")
 router.register("jobs", JobViewSet, basename="job")
 router.register("scoring/rulesets", RuleSetViewSet, basename="ruleset")
 router.register("routing/rules", RoutingRuleViewSet, basename="routing-rule")
+router.register("goals", GoalViewSet, basename="goal")
 
 urlpatterns = [
     path("kpis/summary/", SummaryView.as_view(), name="kpi-summary"),
+    path("kpis/campaigns/", CampaignsView.as_view(), name="kpi-campaigns"),
+    path("kpis/reps/", RepsView.as_view(), name="kpi-reps"),
+    path("kpis/trend/", TrendView.as_view(), name="kpi-trend"),
     path("scoring/calibration/", CalibrationView.as_view(), name="scoring-calibration"),
     path("agreement/", AgreementView.as_view(), name="agreement"),
     path("routing/dry-run/", DryRunView.as_view(), name="routing-dry-run"),

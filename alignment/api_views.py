@@ -1,17 +1,16 @@
-"""REST API for the meeting room: the caller's notifications and the agreement in force."""
+"""REST API for the meeting room: the caller's notifications (the agreement in force and
+its versions are in ``api_agreement``)."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from alignment import notifications, services
 from alignment.api import error_responses
-from alignment.models import AgreementVersion, Notification
-from alignment.roles import HasRole
+from alignment.models import Notification
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -92,41 +91,3 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             services.update_preferences(request.user, channels=chosen)
         stored = services.preferences_of(request.user)
         return Response(notifications.all_channels(stored.channels))
-
-
-class AgreementSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = AgreementVersion
-        fields = [
-            "id",
-            "number",
-            "status",
-            "mql_threshold",
-            "mql_required_fields",
-            "mql_requires_consent",
-            "claim_sla_minutes",
-            "first_contact_sla_minutes",
-            "recycle_cooloff_days",
-            "sla_segments",
-            "responsibilities",
-            "definitions",
-            "notes",
-            "proposed_by",
-            "marketing_approved_by",
-            "sales_approved_by",
-            "effective_at",
-            "created_at",
-        ]
-        read_only_fields = fields
-
-
-class AgreementView(APIView):
-    permission_classes = [HasRole]
-
-    @extend_schema(summary="The alignment agreement in force", responses=AgreementSerializer)
-    def get(self, request):
-        try:
-            agreement = services.agreement_in_force()
-        except services.NoAgreementInForce as exc:
-            raise NotFound(str(exc)) from exc
-        return Response(AgreementSerializer(agreement).data)

@@ -4,15 +4,17 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class AgreementVersion(models.Model):
     """One version of the contract between marketing and sales.
 
     A version takes effect when a marketing manager and a sales manager have both
-    approved it; at most one version is in force at a time, and compliance is measured
-    against the version that was in force when a handoff opened.
+    approved it (``approve_agreement``); at most one version is in force at a time, and
+    compliance is measured against the version that was in force when a handoff opened.
+    Each side's approval is who (``<side>_approved_by``) and when (``<side>_approved_at``):
+    two sides, each signed once, so two columns each rather than a table of approvals.
     """
 
     class Status(models.TextChoices):
@@ -43,8 +45,22 @@ class AgreementVersion(models.Model):
         blank=True,
         help_text="Stage → {responsible, accountable, consulted, informed}.",
     )
+    rejection_reasons = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The reason codes sales may give when it sends a lead back to marketing "
+        "(codes of the handoffs' rejection reasons).",
+    )
     definitions = models.TextField(blank=True)
     notes = models.TextField(blank=True)
+    based_on = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The version this one was proposed from.",
+    )
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -59,6 +75,7 @@ class AgreementVersion(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    marketing_approved_at = models.DateTimeField(null=True, blank=True)
     sales_approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -66,6 +83,7 @@ class AgreementVersion(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    sales_approved_at = models.DateTimeField(null=True, blank=True)
     effective_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -81,10 +99,32 @@ class AgreementVersion(models.Model):
                 condition=Q(claim_sla_minutes__gt=0) & Q(first_contact_sla_minutes__gt=0),
                 name="agreement_sla_positive",
             ),
+            # One person holding both roles signs for one side only: two people agree.
+            models.CheckConstraint(
+                condition=~Q(marketing_approved_by=F("sales_approved_by")),
+                name="agreement_sides_signed_by_two_people",
+            ),
+            # Who approved may be forgotten (a deleted user), when it happened may not.
+            models.CheckConstraint(
+                condition=Q(marketing_approved_by__isnull=True)
+                | Q(marketing_approved_at__isnull=False),
+                name="agreement_marketing_approval_dated",
+            ),
+            models.CheckConstraint(
+                condition=Q(sales_approved_by__isnull=True) | Q(sales_approved_at__isnull=False),
+                name="agreement_sales_approval_dated",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Agreement v{self.number} ({self.get_status_display()})"
+
+    def approved_by(self, side: str):
+        """Who approved this version for ``side`` (``marketing`` or ``sales``), if anyone."""
+        return getattr(self, f"{side}_approved_by")
+
+    def approved_at(self, side: str):
+        return getattr(self, f"{side}_approved_at")
 
     def sla_for(self, score: int) -> "SlaTargets":
         """The claim and first-contact targets for a lead with ``score``: the first segment

@@ -44,6 +44,9 @@ REQUEUED = "handoff.requeued"
 LEAD_REJECTED = "lead.rejected"
 LEAD_WON = "lead.won"
 MENTION = "mention"
+AGREEMENT_PROPOSED = "agreement.proposed"
+AGREEMENT_APPROVED = "agreement.approved"
+AGREEMENT_IN_FORCE = "agreement.in_force"
 
 KINDS: dict[str, Kind] = {
     ROUTED: Kind("A lead is routed or reassigned to you", (IN_APP, EMAIL)),
@@ -54,6 +57,9 @@ KINDS: dict[str, Kind] = {
     LEAD_REJECTED: Kind("Sales sent back a lead of your campaign", (IN_APP, EMAIL)),
     LEAD_WON: Kind("A lead of your campaign was won", (IN_APP, EMAIL)),
     MENTION: Kind("Someone mentioned you", (IN_APP, EMAIL)),
+    AGREEMENT_PROPOSED: Kind("A new version of the agreement was proposed", (IN_APP, EMAIL)),
+    AGREEMENT_APPROVED: Kind("A manager approved a proposed agreement", (IN_APP, EMAIL)),
+    AGREEMENT_IN_FORCE: Kind("A new version of the agreement is in force", (IN_APP, EMAIL)),
 }
 OTHER = Kind("Tandem notification", (IN_APP, EMAIL))
 

@@ -38,6 +38,28 @@ def has_any_role(user) -> bool:
     return has_role(user, *ALL_ROLES)
 
 
+#: The two sides that sign the alignment agreement, named after their teams' roles.
+SIGNING_SIDES = (MARKETING, SALES)
+
+
+def signing_sides(user) -> list[str]:
+    """The sides of the agreement ``user`` may approve.
+
+    A marketing manager (the ``manager`` and ``marketing`` roles) signs for marketing, a
+    sales manager (``manager`` and ``sales``) for sales; a superuser may sign for either.
+    Someone holding both still signs each version once: the other side needs another
+    person (``approve_agreement`` and a database constraint see to it).
+    """
+    if not getattr(user, "is_authenticated", False):
+        return []
+    if user.is_superuser:
+        return list(SIGNING_SIDES)
+    roles = roles_of(user)
+    if MANAGER not in roles:
+        return []
+    return [side for side in SIGNING_SIDES if side in roles]
+
+
 class RoleRequiredMixin(AccessMixin):
     """A page open to the roles in ``allowed_roles`` (all roles when empty)."""
 

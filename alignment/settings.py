@@ -197,8 +197,10 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 
-# The currency money is kept and shown in.
-CURRENCY = os.environ.get("CURRENCY", "EUR")
+# The currency money is kept and shown in: an ISO 4217 code such as EUR, USD or GBP.
+CURRENCY = os.environ.get("CURRENCY", "EUR").strip().upper()
+if not (len(CURRENCY) == 3 and CURRENCY.isascii() and CURRENCY.isalpha()):
+    raise ImproperlyConfigured(f"CURRENCY must be a three-letter code like EUR, got {CURRENCY!r}")
 
 # API POSTs under this path honour the Idempotency-Key header (alignment/idempotency.py).
 IDEMPOTENCY_PATH_PREFIX = "/api/"
@@ -265,6 +267,7 @@ SPECTACULAR_SETTINGS = {
         "RoutingFieldEnum": "handoffs.routing.engine.FIELD_CHOICES",
         "RoutingOperatorEnum": "handoffs.routing.engine.OPERATOR_CHOICES",
         "RoutingActionEnum": "handoffs.routing.models.RoutingRule.Action",
+        "AgreementStatusEnum": "alignment.models.AgreementVersion.Status",
     },
 }
 

@@ -1,4 +1,5 @@
-"""Pages of the meeting room: home by role, the notification inbox, the agreement."""
+"""Pages of the meeting room: home by role, the notification inbox, the agreement (its
+version in force, proposals of the next one, the two sides' approvals, its history)."""
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -7,22 +8,30 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from alignment.forms import PreferencesForm
+from alignment.forms import AgreementProposalForm, PreferencesForm
 from alignment.models import AgreementVersion, Notification
 from alignment.notifications import CHANNELS, KINDS
-from alignment.pages import paginate, role_required, wants_fragment
+from alignment.pages import add_service_errors, paginate, role_required, wants_fragment
 from alignment.roles import MANAGER, MARKETING, SALES, has_role
 from alignment.services import (
-    AGREEMENT_TERMS,
+    AgreementConflict,
     NoAgreementInForce,
-    agreement_drafts,
+    agreement_diff,
+    agreement_history,
     agreement_in_force,
+    agreement_url,
+    approve_agreement,
+    diff_base,
     mark_all_read,
     mark_read,
     preferences_of,
+    propose_agreement,
+    sides_open_to,
     team_time_zone,
     update_preferences,
 )
+from handoffs.models import RejectionReason
+from leads.models import Stage
 
 
 def home(request):
@@ -111,25 +120,47 @@ def notification_read_all(request):
     return redirect("notifications")
 
 
+def _in_force() -> AgreementVersion | None:
+    try:
+        return agreement_in_force()
+    except NoAgreementInForce:
+        return None
+
+
 @role_required()
 def agreement(request):
-    """The agreement version in force, read-only: both teams work to the same terms; and
-    the versions proposed to follow it."""
-    try:
-        version = agreement_in_force()
-    except NoAgreementInForce:
-        version = None
-    responsibilities = []
-    if version is not None:
-        responsibilities = [
-            {"stage": stage, **roles} for stage, roles in (version.responsibilities or {}).items()
-        ]
+    """The agreement version in force and who signed it, the versions proposed to follow
+    it (each with what it changes and, for a manager who may sign, an Approve button) and
+    every version there has been."""
+    version = _in_force()
+    history = list(agreement_history())
+    drafts = [draft for draft in history if draft.status == AgreementVersion.Status.DRAFT]
+    reasons = dict(RejectionReason.choices)
+    owners = version.responsibilities if version else {}
+    funnel = {stage: index for index, stage in enumerate(Stage.values)}
     context = {
         "version": version,
+        "can_propose": has_role(request.user, MANAGER) and version is not None,
         "drafts": [
-            {"version": draft, "changes": _changes(version, draft)} for draft in agreement_drafts()
+            {
+                "version": draft,
+                "diff": agreement_diff(draft, diff_base(draft, in_force=version)),
+                "sides": sides_open_to(draft, request.user),
+            }
+            for draft in drafts
         ],
-        "responsibilities": responsibilities,
+        "history": [
+            {"version": each, "diff": agreement_diff(each, each.based_on)} for each in history
+        ],
+        # In funnel order: PostgreSQL keeps JSON keys in an order of its own.
+        "responsibilities": sorted(
+            ({"stage": stage, **roles} for stage, roles in owners.items()),
+            key=lambda row: funnel.get(row["stage"], len(funnel)),
+        ),
+        "rejection_reasons": [
+            (code, reasons.get(code, code))
+            for code in (version.rejection_reasons if version else [])
+        ],
         "definitions": [
             line for line in (version.definitions if version else "").splitlines() if line.strip()
         ],
@@ -137,27 +168,59 @@ def agreement(request):
     return render(request, "alignment/agreement.html", context)
 
 
-def _changes(version: AgreementVersion | None, draft: AgreementVersion) -> list[dict]:
-    """The terms ``draft`` changes in the version in force: label, from, to."""
+@role_required(MANAGER)
+def agreement_propose(request):
+    """A manager proposes the next version: the terms in force, changed where they say."""
+    version = _in_force()
     if version is None:
-        return []
-    return [
-        {
-            "label": label,
-            "before": _shown(getattr(version, name)),
-            "after": _shown(getattr(draft, name)),
-        }
-        for name, label in AGREEMENT_TERMS.items()
-        if getattr(version, name) != getattr(draft, name)
-    ]
+        messages.error(request, "No agreement is in force to build on.")
+        return redirect("agreement")
+    status = 200
+    if request.method == "POST":
+        form = AgreementProposalForm(request.POST)
+        if form.is_valid():
+            try:
+                draft = propose_agreement(
+                    by=request.user,
+                    based_on=version,
+                    notes=form.cleaned_data["notes"],
+                    **form.terms(),
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    f"Proposed v{draft.number}. It takes effect once a marketing manager and "
+                    "a sales manager approve it.",
+                )
+                return redirect(agreement_url(draft))
+        status = 400
+    else:
+        form = AgreementProposalForm(initial=AgreementProposalForm.initial_from(version))
+    context = {"form": form, "version": version}
+    return render(request, "alignment/agreement_propose.html", context, status=status)
 
 
-def _shown(value) -> str | None:
-    """A term as a short text; None for the long ones (stage owners, definitions)."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list):
-        return ", ".join(map(str, value)) or "none"
-    if isinstance(value, int):
-        return str(value)
-    return None
+@require_POST
+@role_required(MANAGER)
+def agreement_approve(request, pk: int):
+    """Approve a proposed version for the caller's side (``side`` when they hold both)."""
+    version = get_object_or_404(AgreementVersion, pk=pk)
+    back = agreement_url(version)
+    try:
+        version = approve_agreement(version, by=request.user, side=request.POST.get("side") or None)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(back)
+    except AgreementConflict as error:
+        messages.error(request, str(error))
+        return redirect(back)
+    if version.status == AgreementVersion.Status.IN_FORCE:
+        messages.success(request, f"Agreement v{version.number} is in force from now.")
+    else:
+        messages.success(
+            request,
+            f"You approved v{version.number}. It takes effect once the other side approves it.",
+        )
+    return redirect(back)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from alignment.pages import add_service_errors, is_filtered, paginate, role_required, wants_fragment
 from alignment.roles import MANAGER, MARKETING, has_role
+from alignment.templatetags.tandem import money
 from campaigns import services
 from campaigns.filters import CampaignFilter
 from campaigns.forms import CampaignForm, CostForm, WebFormSettingsForm
@@ -180,7 +181,7 @@ def cost_add(request, pk: int):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Added a cost of {entry.amount:,.2f}.")
+            messages.success(request, f"Added a cost of {money(entry.amount)}.")
             return redirect("campaigns:detail", pk=campaign.pk)
     context = _detail_context(request, campaign, cost_form=form)
     return render(request, "campaigns/detail.html", context, status=400)

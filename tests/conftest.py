@@ -1,6 +1,7 @@
 """Personas and shared fixtures.
 
-The cast: a marketer, two reps, a manager, an outsider with no role, and an admin.
+The cast: a marketer, two reps, a manager, a marketing and a sales manager (who sign the
+agreement), an outsider with no role, and an admin.
 Unit tests run Celery tasks in-process (eager); ``tests/integration`` runs a real worker.
 """
 
@@ -20,6 +21,7 @@ celery_app.conf.task_eager_propagates = True
 _REFERENCE_MIGRATIONS = (
     "alignment.migrations.0002_roles_and_first_agreement",
     "alignment.migrations.0005_team_calendar_preferences_sla_segments",
+    "alignment.migrations.0006_agreement_signing",
     "leads.migrations.0002_default_scoring_rules",
     "handoffs.migrations.0005_first_agreement_segments",
 )
@@ -88,6 +90,22 @@ def other_rep(db):
 @pytest.fixture
 def manager(db):
     return UserFactory(username="max", first_name="Max", last_name="Manager", roles=[MANAGER])
+
+
+@pytest.fixture
+def marketing_manager(db):
+    """A manager of the marketing team: signs the agreement for marketing."""
+    return UserFactory(
+        username="mona", first_name="Mona", last_name="Mercer", roles=[MANAGER, MARKETING]
+    )
+
+
+@pytest.fixture
+def sales_manager(db):
+    """A manager of the sales team: signs the agreement for sales."""
+    return UserFactory(
+        username="saul", first_name="Saul", last_name="Sterling", roles=[MANAGER, SALES]
+    )
 
 
 @pytest.fixture

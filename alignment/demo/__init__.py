@@ -14,8 +14,14 @@ product itself calls, with a back-dated clock, so stage history, routing, handof
 escalations, notifications and events are what the product would have written. A handful
 of fresh MQLs wait in the queue.
 
+Its numbers are believable. More people answer each week as the quarter goes on, with a
+jump on the day of the summit. An MQL's fate follows its score and fit at the handoff, as
+in a real funnel: the calibration report finds that the score predicted the outcomes well,
+though not perfectly. Deals are priced by the size of the company, so the campaigns
+together pay back a few times over, though not every one of them has yet.
+
 The story is drawn from a seeded random generator, so it is the same every time (relative
-to the moment it is built).
+to the moment it is built, whichever weekday that is).
 
 ``cast`` holds the fixed story data (the team and its settings, the campaigns, the people
 and what they say); ``story`` replays the history, with its sales half in ``sales``;

@@ -20,14 +20,22 @@ LEAD_COUNT = 300
 FRESH_MQL_MINUTES_AGO = (4, 9, 17, 26, 38, 52)
 HISTORY_DAYS = 89
 
-#: username, first name, last name, role (None: the superuser)
+#: username, first name, last name, roles (none: the superuser). Daniel manages sales and
+#: Lena marketing: each signs the agreement for their team.
 USERS = [
-    ("marketer", "Nora", "Lindqvist", MARKETING),
-    ("manager", "Daniel", "Okafor", MANAGER),
-    ("rep1", "Priya", "Shah", SALES),
-    ("rep2", "Tom", "Becker", SALES),
-    ("admin", "Alex", "Admin", None),
+    ("marketer", "Nora", "Lindqvist", (MARKETING,)),
+    ("manager", "Daniel", "Okafor", (MANAGER, SALES)),
+    ("cmo", "Lena", "Vogel", (MANAGER, MARKETING)),
+    ("rep1", "Priya", "Shah", (SALES,)),
+    ("rep2", "Tom", "Becker", (SALES,)),
+    ("admin", "Alex", "Admin", ()),
 ]
+#: Who signed the first agreement for each side, and how many days ago: a week or two
+#: before the history began, so it was in force from the start of the story.
+FIRST_AGREEMENT_SIGNED = {
+    MARKETING: ("cmo", HISTORY_DAYS + 14),
+    SALES: ("manager", HISTORY_DAYS + 13),
+}
 
 TIME_ZONE = "Europe/Berlin"
 OFFICE_HOURS = ("08:00", "18:00")  # Monday to Friday

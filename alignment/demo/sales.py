@@ -1,5 +1,6 @@
 """The sales half of the demo's history: what happens to an MQL once it is handed over."""
 
+import math
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -30,6 +31,15 @@ from leads.lifecycle import can_advance
 from leads.models import Lead, Stage
 
 
+def promise(handoff: Handoff) -> float:
+    """The chance that an MQL turns out to be a real opportunity, as in a real funnel:
+    leads scored well past the threshold, and good fits among them, become opportunities
+    far more often than those that only just crossed it; nothing is certain either way."""
+    score = int(handoff.brief.get("score") or 0)
+    strength = (score - 51) / 3 + (handoff.lead.fit_score - 30) / 20
+    return 0.05 + 0.9 / (1 + math.exp(-strength))
+
+
 class SalesStory:
     """The sales half of ``Simulation``: what happens to an MQL once it is handed over.
     Claimed (on time or late), sent back or taken back, contacted, qualified, won or lost,
@@ -43,7 +53,8 @@ class SalesStory:
     def plan_claim(self, handoff: Handoff, rng: random.Random) -> None:
         """The rep the MQL is offered to (or a rep, from the team queue) claims it, usually
         in time; once a claim clock has run out a teammate may grab it. Some MQLs are sent
-        straight back, and marketing takes a few back before anyone claims them."""
+        straight back (the weaker the lead, the likelier), and marketing takes a few back
+        before anyone claims them."""
         targets = handoff.agreement.sla_for(int(handoff.brief.get("score") or 0))
         allowed = targets.claim_minutes
         late = rng.random() < 0.12
@@ -57,7 +68,7 @@ class SalesStory:
         draw = rng.random()
         if draw < 0.04:
             self.at(self.after(handoff.created_at, 2), self.take_back, handoff.lead_id)
-        elif draw < 0.14:
+        elif draw < 0.04 + 0.3 * (1 - promise(handoff)):
             reason, note = rng.choice(QUEUE_REJECTIONS)
             self.at(when, self.reject_open, handoff.pk, rep, reason, note)
         else:
@@ -106,9 +117,14 @@ class SalesStory:
         minutes = target + rng.randint(10, 360) if late else rng.randint(5, target * 4 // 5)
         contact = self.after(when, minutes)
         self.by_owner(contact, lead.pk, self.activity, *rng.choice(FIRST_CONTACT))
-        fate = rng.choices(
-            ["reject", "disqualify", "sql", "lost", "working"], weights=[8, 6, 52, 10, 24]
-        )[0]
+        chance = promise(handoff)
+        if rng.random() < chance:  # a real opportunity: qualified now or after more talks
+            fate = rng.choices(["sql", "talks: sql"], weights=[70, 30])[0]
+        else:
+            fate = rng.choices(
+                ["reject", "disqualify", "lost", "talks: lost", "talks: open"],
+                weights=[25, 15, 20, 25, 15],
+            )[0]
         later = self.working(contact + timedelta(days=rng.randint(1, 8)), rng)
         if fate == "reject":
             self.by_owner(later, lead.pk, self.reject_claimed, *rng.choice(CLAIMED_REJECTIONS))
@@ -119,13 +135,14 @@ class SalesStory:
             self.by_owner(later, lead.pk, self.lose, rng)
         elif fate == "sql":
             self.by_owner(later, lead.pk, self.activity, *WORKING[0])
-            self.by_owner(self.after(later, 60), lead.pk, self.qualify, rng)
+            self.by_owner(self.after(later, 60), lead.pk, self.qualify, rng, chance)
         else:  # still talking: qualified or lost a week or two later, or still open
             self.by_owner(later, lead.pk, self.activity, *rng.choice(WORKING))
             decided = self.working(later + timedelta(days=rng.randint(5, 15)), rng)
-            step = rng.choices([self.qualify, self.lose, None], weights=[50, 25, 25])[0]
-            if step is not None:
-                self.by_owner(decided, lead.pk, step, rng)
+            if fate == "talks: sql":
+                self.by_owner(decided, lead.pk, self.qualify, rng, chance)
+            elif fate == "talks: lost":
+                self.by_owner(decided, lead.pk, self.lose, rng)
 
     def by_owner(self, when: datetime, lead_id: int, action: Callable, *args) -> None:
         """Schedule ``action(when, lead_id, owner, *args)`` for whoever owns the lead then."""
@@ -143,24 +160,28 @@ class SalesStory:
             return
         action(when, lead_id, rep, *args)
 
-    def qualify(self, when: datetime, lead_id: int, rep, rng: random.Random) -> None:
-        """SQL, a demo and a proposal, then won, lost or still open."""
+    def qualify(self, when: datetime, lead_id: int, rep, rng: random.Random, chance: float) -> None:
+        """SQL, a demo and a proposal, then won, lost or still open: the stronger the lead
+        (``chance``, its ``promise``), the likelier the win."""
         if not self.move(when, lead_id, rep, Stage.SQL, "Budget, need and timing confirmed."):
             return
         later = when
         for step in rng.sample(WORKING[1:], 2):
             later = self.working(later + timedelta(days=rng.randint(2, 6)), rng)
             self.by_owner(later, lead_id, self.activity, *step)
-        close = self.working(later + timedelta(days=rng.randint(3, 20)), rng)
-        outcome = rng.choices(["won", "lost", "open"], weights=[45, 35, 20])[0]
+        close = self.working(later + timedelta(days=rng.randint(3, 14)), rng)
+        outcome = rng.choices(["won", "lost", "open"], weights=[15 + 40 * chance, 35, 15])[0]
         if outcome == "won":
             self.by_owner(close, lead_id, self.win, rng)
         elif outcome == "lost":
             self.by_owner(close, lead_id, self.lose, rng)
 
     def win(self, when: datetime, lead_id: int, rep, rng: random.Random) -> None:
+        """Won: an annual plan priced by the size of the company, as mid-market analytics
+        tools are (thousands a year for a small team, tens of thousands for an enterprise),
+        so the quarter's campaigns pay back a few times over, as B2B campaigns do."""
         size = Lead.objects.values_list("company_size", flat=True).get(pk=lead_id) or 50
-        low, high = (6, 18) if size <= 200 else (15, 48) if size <= 1000 else (40, 120)
+        low, high = (8, 16) if size <= 200 else (15, 35) if size <= 1000 else (30, 60)
         amount = Decimal(rng.randint(low * 2, high * 2) * 500)  # annual value, in 500s
         if self.move(when, lead_id, rep, Stage.WON, "Signed an annual plan.", amount):
             self.thread("story", when, Lead.objects.get(pk=lead_id), rep)

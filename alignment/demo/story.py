@@ -174,8 +174,13 @@ class Simulation(SalesStory):
         return self.today + timedelta(days=offset)
 
     def moment(self, day: date, rng: random.Random) -> datetime:
-        """A time on ``day``, mostly in office hours; weekends are mostly quiet."""
-        if day.weekday() >= 5 and rng.random() < 0.8:
+        """A time on ``day``, mostly in office hours; weekends are mostly quiet.
+
+        Each call takes the same draws whatever the day, here and in ``working``: so a
+        person's story draws the same fates whichever weekday the demo is built on.
+        """
+        quiet = rng.random() < 0.8
+        if day.weekday() >= 5 and quiet:
             day += timedelta(days=7 - day.weekday())
         weights = [1] * 7 + [3] + [10] * 4 + [6] + [10] * 4 + [5] + [2] * 4 + [1] * 2
         hour = rng.choices(range(24), weights=weights)[0]
@@ -184,10 +189,9 @@ class Simulation(SalesStory):
     def working(self, when: datetime, rng: random.Random) -> datetime:
         """``when`` if the team is at work then (the team calendar says), else a little
         after the next opening."""
+        settling_in = timedelta(minutes=rng.randrange(40))
         opening = add_working_minutes(self.calendar, when, 0)
-        if opening == when:
-            return when
-        return opening + timedelta(minutes=rng.randrange(40))
+        return when if opening == when else opening + settling_in
 
     def after(self, when: datetime, minutes: float) -> datetime:
         """``minutes`` of the team's working time after ``when``."""
@@ -229,15 +233,17 @@ class Simulation(SalesStory):
         Campaign.objects.filter(utm_campaign__in=DEMO_UTMS).update(created_at=self.start)
 
     def add_costs(self, campaign: Campaign, plan: CampaignPlan) -> None:
-        """An upfront cost for produced campaigns, then weekly promotion until today."""
+        """An upfront cost for produced campaigns, then weekly promotion until today: the
+        budget is spent evenly over the campaign's planned weeks."""
         if campaign.starts_on > self.today:
             return
-        if plan.channel in (Channel.WEBINAR, Channel.CONTENT, Channel.EVENT):
-            upfront = Decimal(plan.budget * 2 // 5)
-            add_cost(campaign, date=campaign.starts_on, amount=upfront, by=campaign.owner,
-                     note="Production, venue and speakers")  # fmt: skip
+        upfront = 0
+        if plan.channel in PRODUCTION:
+            upfront = plan.budget * 2 // 5
+            add_cost(campaign, date=campaign.starts_on, amount=Decimal(upfront),
+                     by=campaign.owner, note=PRODUCTION[plan.channel])  # fmt: skip
         planned_end = campaign.ends_on or self.day(30)
-        weekly = plan.budget * 0.6 / max((planned_end - campaign.starts_on).days / 7, 1)
+        weekly = (plan.budget - upfront) / max((planned_end - campaign.starts_on).days / 7, 1)
         spent_until = min(planned_end, self.today)
         for week in range(max((spent_until - campaign.starts_on).days // 7, 1)):
             amount = Decimal(round(weekly * self.rng.uniform(0.8, 1.2), -1))
@@ -301,9 +307,10 @@ class Simulation(SalesStory):
             self.at(start, self.visit, person, ("page_view", "demo_requested"), plan)
             return
         first, last = (plan.start, min(plan.end or 0, 0)) if plan else (-HISTORY_DAYS, 0)
-        arrive = self.moment(self.day(rng.randint(max(first, -HISTORY_DAYS), last)), rng)
+        arrive = self.moment(self.day(growing_day(max(first, -HISTORY_DAYS), last, rng)), rng)
         self.at(arrive, self.visit, person, plan.door if plan else WEBSITE_DOOR, plan)
-        if plan and plan.channel == Channel.WEBINAR and rng.random() < 0.65:
+        # Four in ten who register for a webinar attend it, as with most webinars.
+        if plan and plan.channel == Channel.WEBINAR and rng.random() < 0.4:
             webinar = datetime.combine(self.day(plan.end or 0), time(16), tzinfo=self.tz)
             self.at(webinar, self.visit, person, ("webinar_attended",), plan)
         later = arrive
@@ -351,7 +358,7 @@ class Simulation(SalesStory):
         self.stamp(at)  # the visit's last click, when scoring may have opened a handoff
         if not became_mql:
             return
-        handoff = Handoff.objects.select_related("agreement", "routed_to").get(
+        handoff = Handoff.objects.select_related("agreement", "lead", "routed_to").get(
             lead=lead, status=Handoff.Status.OPEN
         )
         self.watch(handoff.claim_warning_at, handoff.claim_due_at)
@@ -380,6 +387,22 @@ class Simulation(SalesStory):
 
     def sweep(self, when: datetime) -> None:
         escalate_overdue(now=when)
+
+
+#: What a produced campaign pays up front, before its weekly promotion.
+PRODUCTION = {
+    Channel.WEBINAR: "Production and speakers",
+    Channel.CONTENT: "Research, writing and design",
+    Channel.EVENT: "Booth, venue and travel",
+}
+
+
+def growing_day(first: int, last: int, rng: random.Random) -> int:
+    """A day from ``first`` to ``last`` (days from today), the later the likelier: word of
+    a campaign spreads and the website's audience grows, so the last week of a window
+    brings about three times the people of its first."""
+    share = rng.random() if rng.random() < 0.5 else max(rng.random(), rng.random())
+    return first + round((last - first) * share)
 
 
 def last_id(model) -> int:

@@ -4,6 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django import template
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -77,10 +78,19 @@ def percent(rate: float | None) -> str:
 
 
 @register.filter
-def money(amount: Decimal | float | None) -> str:
-    if amount is None:
+def money(amount: Decimal | float | str | None) -> str:
+    """An amount in the ``CURRENCY`` setting's currency, the one way every page shows
+    money: ``12,400.00 EUR`` (a no-break space keeps the code with its number); "—" for
+    no amount, such as a cost per SQL before the first SQL."""
+    if amount is None or amount == "":
         return EMPTY
-    return f"{Decimal(amount):,.2f}"
+    return f"{Decimal(str(amount)):,.2f}\u00a0{settings.CURRENCY}"
+
+
+@register.simple_tag
+def currency() -> str:
+    """The code of the currency money is kept in, for the labels of amount fields."""
+    return settings.CURRENCY
 
 
 @register.filter

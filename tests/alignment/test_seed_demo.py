@@ -24,6 +24,7 @@ from campaigns.models import Campaign, CostEntry
 from handoffs.models import Activity, Handoff, HandoffStep, RepAvailability, RoutingRule
 from handoffs.services import escalate_overdue
 from handoffs.services.handoffs import due_times
+from kpis.queries import Period, calibration, summary
 from leads.models import Comment, Lead, Stage, StageChange, Touchpoint
 from leads.rescoring import run_rescore, start_rescore
 from leads.rules.models import ScoreChange
@@ -111,6 +112,33 @@ def test_it_creates_a_few_hundred_leads_spread_over_ninety_days(seeded):
     assert len(created) >= 250
     assert min(created) < NOW - timedelta(days=75)
     assert max(created) > NOW - timedelta(hours=1)
+
+
+def test_leads_arrived_in_each_week_of_the_quarter_and_more_of_them_later(seeded):
+    weeks: dict[tuple[int, int], int] = {}
+    for created in Lead.objects.values_list("created_at", flat=True):
+        week = tuple(created.isocalendar()[:2])
+        weeks[week] = weeks.get(week, 0) + 1
+    per_week = [weeks[week] for week in sorted(weeks)]
+    assert len(per_week) >= 12
+    assert sum(per_week[-6:]) > 1.5 * sum(per_week[:6])  # the audience grew
+
+
+def test_the_scores_foretold_what_sales_made_of_the_leads(seeded):
+    report = calibration()
+    assert report.outcomes >= 50
+    assert 0.7 < report.auc < 0.95  # as real rules would: far better than a coin, not perfect
+
+
+def test_the_campaigns_paid_back_a_few_times_over_and_one_did_not(seeded):
+    quarter = Period.from_dates(NOW.date() - timedelta(days=120), NOW.date())
+    assert 1.5 < summary(quarter, now=NOW).roi < 6
+    paid_back = []
+    for campaign in Campaign.objects.exclude(costs=None):
+        spent = sum(campaign.costs.values_list("amount", flat=True))
+        won = StageChange.objects.filter(lead__campaign=campaign, to_stage=Stage.WON)
+        paid_back.append(sum(won.values_list("amount", flat=True)) > spent)
+    assert paid_back.count(False) >= 1 and paid_back.count(True) >= 3
 
 
 def test_every_lead_was_scored_by_the_rules_with_an_explanation(seeded):

@@ -157,15 +157,45 @@ def test_the_detail_shows_the_campaign_funnel(client_as, marketer, mql_lead, cam
     assert 'aria-label="MQL: 1"' in response.content.decode()
 
 
+def test_the_detail_shows_money_in_the_currency_and_a_dash_for_ratios_without_a_base(
+    client_as, marketer, campaign
+):
+    CostEntryFactory(campaign=campaign, amount=Decimal("1480.50"))
+
+    body = client_as(marketer).get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
+
+    assert "1,480.50\u00a0EUR" in body
+    assert "0.00\u00a0EUR revenue" in body
+    cost_per_sql = body.split("Cost per SQL</span>")[1].split("</div>")[0]
+    assert '<span class="kpi__value">—</span>' in cost_per_sql
+    assert "per lead —" in cost_per_sql
+    assert "0.00" not in cost_per_sql
+
+
+def test_money_follows_the_currency_setting(client_as, marketer, campaign, settings):
+    settings.CURRENCY = "USD"
+    CostEntryFactory(campaign=campaign, amount=Decimal("250.00"))
+
+    list_page = client_as(marketer).get(reverse("campaigns:list")).content.decode()
+    detail = client_as(marketer).get(reverse("campaigns:detail", args=[campaign.pk]))
+
+    assert "250.00\u00a0USD" in list_page
+    assert "250.00\u00a0USD" in detail.content.decode()
+    assert "Amount (USD)" in detail.content.decode()
+
+
 def test_a_marketer_adds_a_cost(client_as, marketer, campaign):
     data = {"date": timezone.localdate().isoformat(), "amount": "480.50", "note": "Booth"}
+    browser = client_as(marketer)
 
-    response = client_as(marketer).post(reverse("campaigns:add_cost", args=[campaign.pk]), data)
+    response = browser.post(reverse("campaigns:add_cost", args=[campaign.pk]), data)
 
     assert response.status_code == 302
     entry = CostEntry.objects.get(campaign=campaign)
     assert entry.amount == Decimal("480.50")
     assert entry.created_by == marketer
+    toast = browser.get(response["Location"]).content.decode()
+    assert "Added a cost of 480.50\u00a0EUR." in toast
 
 
 def test_a_cost_without_an_amount_is_refused_with_an_inline_error(client_as, marketer, campaign):

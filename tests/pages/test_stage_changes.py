@@ -79,6 +79,25 @@ def test_a_won_deal_records_its_amount(client_as, rep, claimed_lead):
     assert change.amount == Decimal("18000.00")
 
 
+def test_the_lead_page_shows_the_won_amount_in_the_currency(client_as, rep, claimed_lead):
+    browser = client_as(rep)
+    move(browser, claimed_lead, stage="sql")
+    move(browser, claimed_lead, stage="won", amount="18000")
+
+    body = browser.get(reverse("leads:detail", args=[claimed_lead.pk])).content.decode()
+
+    assert "SQL → Won · 18,000.00\u00a0EUR" in body
+
+
+def test_the_deal_amount_field_names_the_currency(client_as, rep, claimed_lead):
+    browser = client_as(rep)
+    move(browser, claimed_lead, stage="sql")
+
+    body = browser.get(reverse("leads:detail", args=[claimed_lead.pk])).content.decode()
+
+    assert "Deal amount (EUR)" in body
+
+
 def test_an_illegal_transition_is_a_409_with_the_reason(client_as, rep, claimed_lead):
     response = move(client_as(rep), claimed_lead, stage="won", amount="100")
 

@@ -11,7 +11,7 @@ rescore would give now.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -20,10 +20,19 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from alignment.demo.cast import DEMO_DOMAIN, DEMO_UTMS, OFFICE_HOURS, PASSWORD, RULE_NAMES, USERS
+from alignment.demo.cast import (
+    DEMO_DOMAIN,
+    DEMO_UTMS,
+    FIRST_AGREEMENT_SIGNED,
+    OFFICE_HOURS,
+    PASSWORD,
+    RULE_NAMES,
+    USERS,
+)
 from alignment.demo.refresh import demo_leads, refresh_queue, rescore_demo_leads
 from alignment.demo.story import Simulation
-from alignment.models import Event, Notification, Preferences, TeamCalendar
+from alignment.models import AgreementVersion, Event, Notification, Preferences, TeamCalendar
+from alignment.roles import MANAGER
 from campaigns.models import Campaign
 from handoffs.models import Handoff
 from handoffs.routing.models import RepAvailability, RoutingRule
@@ -47,6 +56,7 @@ class Command(BaseCommand):
         now = now or timezone.now()
         with after_commit_jobs_dropped():
             users = ensure_users(reset_passwords=reset)
+            sign_first_agreement(users, now=now)
             if reset:
                 delete_demo_rows(users)
             if Campaign.objects.filter(utm_campaign__in=DEMO_UTMS).exists():
@@ -85,7 +95,7 @@ def ensure_users(*, reset_passwords: bool) -> dict:
     """The demo cast; a new user (or one reset) gets the demo password."""
     hashed = make_password(PASSWORD)  # hashing is slow on purpose: once for the cast
     users = {}
-    for username, first, last, role in USERS:
+    for username, first, last, roles in USERS:
         user, created = get_user_model().objects.get_or_create(
             username=username,
             defaults={
@@ -96,13 +106,28 @@ def ensure_users(*, reset_passwords: bool) -> dict:
         )
         if created or reset_passwords:
             user.password = hashed
-            if role is None:
+            if not roles:
                 user.is_staff = user.is_superuser = True
             user.save()
-        if role is not None:
-            user.groups.add(Group.objects.get(name=role))
+        user.groups.add(*Group.objects.filter(name__in=roles))
         users[username] = user
     return users
+
+
+def sign_first_agreement(users: dict, *, now: datetime) -> None:
+    """The first agreement, as the demo's marketing and sales managers signed it before
+    the history began; a first version already signed keeps its signatures."""
+    signed = {
+        side: (users[username], now - timedelta(days=days_ago))
+        for side, (username, days_ago) in FIRST_AGREEMENT_SIGNED.items()
+    }
+    AgreementVersion.objects.filter(
+        number=1, marketing_approved_at=None, sales_approved_at=None
+    ).update(
+        **{f"{side}_approved_by": user for side, (user, _) in signed.items()},
+        **{f"{side}_approved_at": at for side, (_, at) in signed.items()},
+        effective_at=max(at for _, at in signed.values()),
+    )
 
 
 def delete_demo_rows(users: dict) -> None:
@@ -138,6 +163,17 @@ def summary() -> str:
 
 def logins() -> str:
     lines = [f"Demo logins (password {PASSWORD!r}, unless you changed it):"]
-    for username, first, last, role in USERS:
-        lines.append(f"  {role or 'admin (superuser)':<18} {username:<9} {first} {last}")
+    for username, first, last, roles in USERS:
+        lines.append(f"  {role_label(roles):<18} {username:<9} {first} {last}")
     return "\n".join(lines)
+
+
+def role_label(roles: tuple[str, ...]) -> str:
+    """How a cast member's roles read in the logins: a manager of one team is that team's
+    manager ("sales manager"), the superuser says so, anyone else shows their roles."""
+    if not roles:
+        return "admin (superuser)"
+    teams = [role for role in roles if role != MANAGER]
+    if MANAGER in roles and len(teams) == 1:
+        return f"{teams[0]} manager"
+    return " + ".join(roles)
