@@ -23,7 +23,7 @@ from campaigns.models import Campaign
 from handoffs.queries import lead_timeline
 from handoffs.services import STAGE_ROLES, move_lead
 from leads import comments, services
-from leads.filters import LeadFilter, TouchpointFilter
+from leads.filters import RANKED_SCORE, LeadFilter, TouchpointFilter
 from leads.models import Comment, Lead, Stage, Touchpoint, TouchpointKind
 
 #: The stages a person may move a lead to (the rest are reached by scoring or a claim).
@@ -242,6 +242,16 @@ class CommentInputSerializer(serializers.Serializer):
     )
 
 
+class LeadOrdering(OrderingFilter):
+    """``?ordering=score`` (or ``-score``) sorts by the indexed copy of the score."""
+
+    aliases = {"score": RANKED_SCORE, "-score": f"-{RANKED_SCORE}"}
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        return [self.aliases.get(term, term) for term in ordering] if ordering else ordering
+
+
 @extend_schema_view(
     list=extend_schema(summary="List leads"),
     retrieve=extend_schema(summary="One lead, with its score explained"),
@@ -254,7 +264,7 @@ class LeadViewSet(
 ):
     queryset = Lead.objects.all()
     filterset_class = LeadFilter
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [DjangoFilterBackend, LeadOrdering]
     ordering_fields = ["created_at", "updated_at", "score"]
     permission_classes = [HasRole.of(write=(MARKETING, MANAGER))]
     capture_actions = ("create", "bulk")

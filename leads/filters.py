@@ -6,13 +6,18 @@ from django.db.models import Q
 from alignment.filters import IdFilter
 from leads.models import Lead, Stage
 
+#: The score a lead list sorts and filters by: the copy in ``LeadScore``, whose index
+#: serves both (``leads_lead`` keeps no index on its score, so that a rescore updates a
+#: lead in place). The join is an inner one, which PostgreSQL drives from that index.
+RANKED_SCORE = "ranking__score"
+
 
 class LeadFilter(django_filters.FilterSet):
     stage = django_filters.ChoiceFilter(choices=Stage.choices)
     campaign = IdFilter(field_name="campaign_id")
     owner = IdFilter(field_name="owner_id")
-    score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
-    score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte")
+    score_min = django_filters.NumberFilter(field_name=RANKED_SCORE, lookup_expr="gte")
+    score_max = django_filters.NumberFilter(field_name=RANKED_SCORE, lookup_expr="lte")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     search = django_filters.CharFilter(method="filter_search", label="Search")

@@ -109,6 +109,16 @@ class Lead(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # No column: the lead's row of ``LeadScore``, which every lead has. Declared from this
+    # side and not null, so sorting by ``ranking__score`` joins it with an inner join,
+    # which PostgreSQL can drive from the score index (an outer join it cannot).
+    ranking = models.ForeignObject(
+        "LeadScore",
+        on_delete=models.DO_NOTHING,
+        from_fields=["id"],
+        to_fields=["lead"],
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -136,6 +146,27 @@ class Lead(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+class LeadScore(models.Model):
+    """A lead's score again, in a narrow table of its own, for sorting and filtering.
+
+    ``leads_lead`` keeps no index on its score, so that a rescore rewrites a lead in
+    place (a HOT update, no index touched); this copy carries the index instead, and a
+    score change costs one small row here. The database keeps it (triggers made by
+    migration 0012): a lead's row is inserted with the lead, changed when its score
+    changes, whoever writes it (scoring, the batch rescore, capture, a raw statement),
+    and deleted with the lead. Nothing in the code writes it.
+    """
+
+    lead = models.OneToOneField(Lead, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    score = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["score", "lead"], name="lead_score_rank")]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}: {self.score}"
 
 
 class Touchpoint(models.Model):

@@ -12,6 +12,10 @@ capture.
 
 Progress is the chunk's leads added to the ``Job`` in the chunk's transaction. A worker
 that dies mid-chunk rolls back and leaves the chunk pending for the next.
+
+The leads are rewritten in place (no index of ``leads_lead`` names a column a rescore
+changes); the indexed copy of each changed score that lists sort by, ``LeadScore``, is
+updated by the database in the same statement.
 """
 
 import logging

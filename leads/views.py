@@ -25,7 +25,7 @@ from handoffs.models import Handoff
 from handoffs.queries import lead_timeline
 from handoffs.services import move_refusal
 from leads.comments import add_comment, people_who_can_be_mentioned
-from leads.filters import LeadFilter
+from leads.filters import RANKED_SCORE, LeadFilter
 from leads.forms import CommentForm, StageForm
 from leads.lifecycle import can_advance
 from leads.merge import merge_leads, plan_merge, survivor_first
@@ -35,8 +35,9 @@ from leads.queries import possible_duplicates
 SORTS = {
     "newest": ("-created_at", "-id"),
     "oldest": ("created_at", "id"),
-    "score": ("-score", "-id"),
-    "score_low": ("score", "id"),
+    # Through ``LeadScore``: its index on (score, lead) gives the rows in this order.
+    "score": (f"-{RANKED_SCORE}", "-id"),
+    "score_low": (RANKED_SCORE, "id"),
     "name": ("first_name", "last_name", "id"),
 }
 SORT_LABELS = {
