@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from handoffs.models import Activity, RejectionReason
+from handoffs.services import rejection_reasons
 
 
 class RejectForm(forms.Form):
@@ -13,6 +14,11 @@ class RejectForm(forms.Form):
     note = forms.CharField(
         required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}), label="Note"
     )
+
+    @staticmethod
+    def reason_choices() -> list[tuple[str, str]]:
+        """The dropdown's choices: the reasons the agreement in force allows."""
+        return [("", "Choose a reason…"), *rejection_reasons()]
 
 
 class ActivityForm(forms.Form):

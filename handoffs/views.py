@@ -43,7 +43,7 @@ def _queue_context(request, *, reject_form=None, reject_for=None) -> dict:
         "page": page,
         "reject_form": reject_form,
         "reject_for": reject_for,
-        "reasons": RejectForm.base_fields["reason"].choices,
+        "reasons": RejectForm.reason_choices(),
     }
 
 
@@ -57,7 +57,7 @@ def queue(request):
 def _row(request, handoff: Handoff, *, status: int = 200, **extra):
     """One queue row for htmx, with the toasts of this request swapped in beside it."""
     handoff.offer = offer_of(handoff, request.user)
-    context = {"handoff": handoff, "reasons": RejectForm.base_fields["reason"].choices, **extra}
+    context = {"handoff": handoff, "reasons": RejectForm.reason_choices(), **extra}
     return render(request, "handoffs/_queue_row_swap.html", context, status=status)
 
 

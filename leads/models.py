@@ -118,6 +118,7 @@ class Lead(models.Model):
         from_fields=["id"],
         to_fields=["lead"],
         related_name="+",
+        serialize=False,  # a copy of ``score``, not data of the lead's own
     )
 
     class Meta:

@@ -143,7 +143,22 @@ def term_errors(terms: dict[str, Any]) -> dict[str, list[str]]:
     definitions = terms["definitions"]
     if not isinstance(definitions, str) or len(definitions) > MAX_DEFINITIONS:
         problems["definitions"] = [f"Write at most {MAX_DEFINITIONS} characters."]
+    for name in (*checks, "definitions"):
+        if name not in problems and _unstorable(terms[name]):
+            problems[name] = ["Remove the NUL characters or broken Unicode from this term."]
     return problems
+
+
+def _unstorable(value: Any) -> bool:
+    """Whether text anywhere in ``value`` (keys included) has a NUL or a lone surrogate,
+    which PostgreSQL cannot keep in text or JSON."""
+    if isinstance(value, str):
+        return "\x00" in value or any("\ud800" <= char <= "\udfff" for char in value)
+    if isinstance(value, dict):
+        return any(_unstorable(key) or _unstorable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(item) for item in value)
+    return False
 
 
 def text(value: str) -> str:

@@ -26,6 +26,7 @@ from handoffs.services.handoffs import (
     open_handoff,
     reassign_handoff,
     reject_handoff,
+    rejection_reasons,
 )
 from handoffs.services.merging import on_lead_merged
 from handoffs.services.news import on_notification_delivered
@@ -63,5 +64,6 @@ __all__ = [
     "open_handoff",
     "reassign_handoff",
     "reject_handoff",
+    "rejection_reasons",
     "route",
 ]

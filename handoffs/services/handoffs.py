@@ -13,7 +13,13 @@ from alignment.business_hours import WorkingCalendar, add_working_minutes
 from alignment.models import AgreementVersion, Event
 from alignment.notifications import Reader, person
 from alignment.roles import MANAGER, SALES, has_role
-from alignment.services import agreement_in_force, notify, team_time_zone, working_calendar
+from alignment.services import (
+    NoAgreementInForce,
+    agreement_in_force,
+    notify,
+    team_time_zone,
+    working_calendar,
+)
 from handoffs.models import Handoff, HandoffStep, RejectionReason
 from handoffs.routing.services import route
 from handoffs.services.news import (
@@ -328,6 +334,18 @@ def reassign_handoff(
     return locked
 
 
+def rejection_reasons() -> list[tuple[str, str]]:
+    """The reasons sales may give when sending a lead back: the agreement in force's codes
+    (every code when no agreement is in force or it names none), in the catalogue's order."""
+    try:
+        agreed = set(agreement_in_force().rejection_reasons)
+    except NoAgreementInForce:
+        agreed = set()
+    return [
+        (code, label) for code, label in RejectionReason.choices if not agreed or code in agreed
+    ]
+
+
 def reject_handoff(
     handoff: Handoff, *, rep, reason: str, note: str = "", now: datetime | None = None
 ) -> Handoff:
@@ -340,6 +358,16 @@ def reject_handoff(
         raise NotAllowed("Only sales can reject a lead.")
     if reason not in RejectionReason.values:
         raise ValidationError({"reason": [f"Unknown rejection reason {reason!r}."]})
+    allowed = [code for code, _label in rejection_reasons()]
+    if reason not in allowed:
+        raise ValidationError(
+            {
+                "reason": [
+                    f"{RejectionReason(reason).label} is not a reason the agreement in force "
+                    f"allows; use one of: {', '.join(allowed)}."
+                ]
+            }
+        )
     now = now or timezone.now()
     with transaction.atomic():
         lock_lead(handoff.lead_id)

@@ -357,3 +357,26 @@ def test_a_side_given_by_its_own_manager_is_accepted(api_as, sales_manager, draf
 
     assert response.status_code == 200
     assert response.json()["sales_approved_by"] == sales_manager.pk
+
+
+@pytest.mark.parametrize("bad", ["\\u0000", "\\ud800"])
+@pytest.mark.parametrize(
+    ("template", "field"),
+    [
+        (
+            '{"sla_segments": [{"name": "a%s", "min_score": 80, "claim_minutes": 15,'
+            ' "first_contact_minutes": 60}]}',
+            "sla_segments",
+        ),
+        ('{"responsibilities": {"mql": {"responsible": "a%s", "accountable": "b"}}}',
+         "responsibilities"),
+        ('{"responsibilities": {"mql%s": {"responsible": "a", "accountable": "b"}}}',
+         "responsibilities"),
+    ],
+)  # fmt: skip
+def test_text_postgresql_cannot_keep_answers_400_not_500(api_as, manager, template, field, bad):
+    response = api_as(manager).post(VERSIONS, template % bad, content_type="application/json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()[field]
+    assert AgreementVersion.objects.count() == 1

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from alignment.models import Event
 from handoffs.models import Handoff
-from handoffs.services import HandoffClosed, NotAllowed, reject_handoff
+from handoffs.services import HandoffClosed, NotAllowed, reject_handoff, rejection_reasons
 from leads.models import Lead, Stage, StageChange
 
 AT = datetime(2026, 5, 4, 9, 40, tzinfo=UTC)
@@ -90,3 +90,23 @@ def test_a_rejection_records_a_handoff_rejected_event(claimed_handoff, rep):
         "before": {"status": "claimed"},
         "after": {"status": "rejected"},
     }
+
+
+def test_a_reason_the_agreement_in_force_leaves_out_is_refused(claimed_handoff, rep):
+    from alignment.models import AgreementVersion
+
+    AgreementVersion.objects.filter(status="in_force").update(
+        rejection_reasons=["not_a_fit", "no_budget"]
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        reject_handoff(claimed_handoff, rep=rep, reason="bad_timing")
+
+    assert "use one of: not_a_fit, no_budget" in str(refused.value)
+    claimed_handoff.refresh_from_db()
+    assert claimed_handoff.status == "claimed"
+    reject_handoff(claimed_handoff, rep=rep, reason="no_budget")
+    assert rejection_reasons() == [
+        ("not_a_fit", "Not a fit (wrong company or role)"),
+        ("no_budget", "No budget"),
+    ]

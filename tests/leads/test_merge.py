@@ -234,19 +234,20 @@ def test_a_duplicate_already_merged_is_refused(db, marketer):
         merge_leads(survivor, stale_copy, by=marketer)
 
 
-def test_when_both_are_in_the_queue_the_duplicates_handoff_is_rejected_as_a_duplicate(db, marketer):
+def test_when_both_are_in_the_queue_the_duplicates_handoff_is_withdrawn_not_rejected(db, marketer):
     survivor, duplicate = mql("ana@acme.com"), mql("ana.a@acme.com")
     handoff = duplicate.handoffs.get()
 
     merge_leads(survivor, duplicate, by=marketer)
 
     handoff.refresh_from_db()
-    assert (handoff.lead, handoff.status, handoff.rejection_reason, handoff.rejected_by) == (
+    assert (handoff.lead, handoff.status, handoff.withdrawn_by, handoff.rejected_by) == (
         survivor,
-        Handoff.Status.REJECTED,
-        "duplicate",
+        Handoff.Status.WITHDRAWN,
         marketer,
+        None,
     )
+    assert handoff.steps.get().detail == "Merged into ana@acme.com."
     assert survivor.handoffs.get(status=Handoff.Status.OPEN)
 
 

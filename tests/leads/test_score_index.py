@@ -257,3 +257,22 @@ def test_the_list_sorted_by_score_is_read_along_the_score_index(db):
     assert "Index Only Scan using lead_score_rank" in plans["score_low"]
     assert "Index Cond: ((score >= 90) AND (score <= 92))" in filtered
     assert not any("Sort" in plan for plan in (*plans.values(), filtered))
+
+
+def test_a_dump_of_leads_loads_back_with_the_scores_in_step(db, tmp_path):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    lead = LeadFactory(score=42)
+    dump = io.StringIO()
+    call_command("dumpdata", "leads.lead", stdout=dump)
+    rows = json.loads(dump.getvalue())
+    assert "ranking" not in rows[0]["fields"]
+
+    Lead.objects.all().delete()
+    fixture = tmp_path / "leads.json"
+    fixture.write_text(dump.getvalue())
+    call_command("loaddata", str(fixture), verbosity=0)
+    assert LeadScore.objects.get(lead_id=lead.pk).score == 42
