@@ -42,6 +42,7 @@ from kpis.queries.buckets import INTERVALS, bucket_start
 DEFAULT_DAYS = 30
 # Far enough apart for any real report, close enough that date arithmetic never overflows.
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+MAX_SPAN_DAYS = 100 * 365
 
 
 class SummaryQuerySerializer(serializers.Serializer):
@@ -84,6 +85,11 @@ class SummaryQuerySerializer(serializers.Serializer):
         start = attrs.get("start") or self.default_start(end, attrs)
         if start > end:
             raise serializers.ValidationError({"end": ["The period cannot end before it starts."]})
+        if (end - start).days >= MAX_SPAN_DAYS:
+            # KPIs compare with the period before (lead velocity with the one before that).
+            raise serializers.ValidationError(
+                {"start": [f"A period is at most {MAX_SPAN_DAYS // 365} years long."]}
+            )
         attrs["start"], attrs["end"] = start, end
         return attrs
 

@@ -109,3 +109,13 @@ def test_an_outsider_cannot_read_a_trend(api_as, outsider):
 
 def test_anonymous_callers_get_401_for_a_trend(api, db):
     assert api.get(URL, {"metric": "leads"}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/kpis/summary/", "/api/v1/kpis/campaigns/", "/api/v1/kpis/reps/"]
+)
+def test_a_period_of_centuries_answers_400_not_500(api_as, manager, path):
+    response = api_as(manager).get(path, {"start": "1900-01-01", "end": "2999-12-31"})
+
+    assert response.status_code == 400
+    assert response.json()["start"] == ["A period is at most 100 years long."]
