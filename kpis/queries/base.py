@@ -1,7 +1,7 @@
 """Periods, scopes and the small arithmetic every KPI shares."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q
@@ -18,8 +18,9 @@ class Period:
     end: datetime
 
     @classmethod
-    def from_dates(cls, start: date, end: date) -> "Period":
-        tz = timezone.get_current_timezone()
+    def from_dates(cls, start: date, end: date, *, tz: tzinfo | None = None) -> "Period":
+        """Whole days in ``tz`` (the current time zone unless given)."""
+        tz = tz or timezone.get_current_timezone()
         return cls(
             start=datetime.combine(start, time.min, tzinfo=tz),
             end=datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
@@ -46,8 +47,12 @@ class Period:
         start, end = self.start, self.end
         if start.time() == time.min and end.time() == time.min:
             days = (end.date() - start.date()).days
+            # In the period's own time zone: a goal's quarter in the team's zone is followed
+            # by the quarter before it there, whatever zone the reader is in.
             return Period.from_dates(
-                start.date() - timedelta(days=days), start.date() - timedelta(days=1)
+                start.date() - timedelta(days=days),
+                start.date() - timedelta(days=1),
+                tz=start.tzinfo,
             )
         return Period(start - (end - start), start)
 

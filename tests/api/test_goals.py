@@ -374,3 +374,18 @@ def test_the_schema_documents_goals(api_as, manager):
     paths = response.json()["paths"]
     assert {"get", "post"} <= set(paths["/api/v1/goals/"])
     assert {"get", "patch", "delete"} <= set(paths["/api/v1/goals/{id}/"])
+
+
+def test_a_lead_velocity_goal_in_the_teams_time_zone_answers_like_any_other(api_as, manager):
+    from alignment.models import TeamCalendar
+
+    TeamCalendar.objects.filter(pk=1).update(time_zone="Europe/Berlin")
+    body = {"metric": "lead_velocity", "period_start": "2026-01-01", "period_kind": "quarter",
+            "target": "0.1"}  # fmt: skip
+
+    created = api_as(manager).post(URL, body, format="json")
+    listed = api_as(manager).get(URL)
+
+    assert created.status_code == 201, created.content
+    assert listed.status_code == 200
+    assert [goal["metric"] for goal in listed.json()["results"]] == ["lead_velocity"]
