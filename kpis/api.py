@@ -37,6 +37,7 @@ from kpis.queries import (
     trend,
     trend_metrics,
 )
+from kpis.queries.base import in_kpi_time_zone
 from kpis.queries.buckets import INTERVALS, bucket_start
 
 DEFAULT_DAYS = 30
@@ -154,7 +155,15 @@ SummarySerializer = type(
 )
 
 
-class SummaryView(APIView):
+class InKpiTimeZone:
+    """KPI days are the team's for every caller (see ``kpis.queries.base.kpi_time_zone``)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        with in_kpi_time_zone():
+            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class SummaryView(InKpiTimeZone, APIView):
     permission_classes = [HasRole]
 
     @extend_schema(
@@ -241,7 +250,7 @@ class CampaignRowSerializer(serializers.Serializer):
     currency = serializers.CharField()
 
 
-class CampaignsView(APIView):
+class CampaignsView(InKpiTimeZone, APIView):
     permission_classes = [HasRole]
 
     @extend_schema(
@@ -284,7 +293,7 @@ class RepRowSerializer(serializers.Serializer):
     currency = serializers.CharField()
 
 
-class RepsView(APIView):
+class RepsView(InKpiTimeZone, APIView):
     permission_classes = [HasRole]
 
     @extend_schema(
@@ -364,7 +373,7 @@ class TrendPointSerializer(serializers.Serializer):
     currency = serializers.CharField()
 
 
-class TrendView(APIView):
+class TrendView(InKpiTimeZone, APIView):
     permission_classes = [HasRole]
 
     @extend_schema(

@@ -1,5 +1,7 @@
 """Periods, scopes and the small arithmetic every KPI shares."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
@@ -8,6 +10,23 @@ from django.db.models import Q
 from django.utils import timezone
 
 MONEY = Decimal("0.01")
+
+
+def kpi_time_zone() -> tzinfo:
+    """The zone KPI days, weeks and months are cut in: the team calendar's, so the pages
+    (whoever reads them), the CSV exports, the goals and the API count the same days."""
+    from alignment.notifications import zone_of
+    from alignment.services import team_time_zone
+
+    return zone_of("", team_time_zone())
+
+
+@contextmanager
+def in_kpi_time_zone() -> Iterator[tzinfo]:
+    """Compute (and default "today") in :func:`kpi_time_zone` within the block."""
+    zone = kpi_time_zone()
+    with timezone.override(zone):
+        yield zone
 
 
 @dataclass(frozen=True)

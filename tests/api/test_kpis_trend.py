@@ -119,3 +119,22 @@ def test_a_period_of_centuries_answers_400_not_500(api_as, manager, path):
 
     assert response.status_code == 400
     assert response.json()["start"] == ["A period is at most 100 years long."]
+
+
+def test_kpi_days_are_the_teams_whoever_asks(api_as, manager, settings):
+    from datetime import UTC, datetime
+
+    from alignment.models import TeamCalendar
+
+    settings.TIME_ZONE = "UTC"
+    TeamCalendar.objects.filter(pk=1).update(time_zone="Europe/Berlin")
+    lead_created(datetime(2026, 1, 31, 23, 30, tzinfo=UTC))  # 1 February, 00:30 in Berlin
+
+    january = api_as(manager).get(
+        "/api/v1/kpis/summary/", {"start": "2026-01-01", "end": "2026-01-31"}
+    )
+    february = api_as(manager).get(
+        "/api/v1/kpis/summary/", {"start": "2026-02-01", "end": "2026-02-28"}
+    )
+
+    assert (january.json()["leads"], february.json()["leads"]) == (0, 1)
