@@ -59,7 +59,8 @@ def line_chart(
 
     Buckets without a value break the line rather than pretend to be zero.
     """
-    left, right, top, bottom = 56, 12, 12, 28
+    # The right margin leaves room for the last x label, centred on the last point.
+    left, right, top, bottom = 56, 28, 12, 28
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [float(p.value) for p in points if p.value is not None]
     ticks = nice_ticks(max(values, default=0.0))

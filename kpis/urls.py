@@ -5,6 +5,7 @@ from kpis import views, views_goals
 app_name = "kpis"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("export/<slug:table>.csv", views.dashboard_export, name="export"),
     path("calibration/", views.calibration_report, name="calibration"),
     path("calibration/propose/", views.calibration_propose, name="calibration_propose"),
     path("goals/", views_goals.goal_list, name="goals"),

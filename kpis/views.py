@@ -1,9 +1,11 @@
-"""The shared dashboard (the funnel and the KPI numbers both teams are measured by) and
-the calibration report (how well scores foretold what sales did with the leads).
+"""The shared dashboard (goals, the funnel, the KPI numbers both teams are measured by,
+trends and the campaign and rep tables, each table also as CSV) and the calibration
+report (how well scores foretold what sales did with the leads).
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,25 +14,75 @@ from django.views.decorators.http import require_POST
 from alignment.pages import role_required
 from alignment.roles import MANAGER, MARKETING, has_role
 from alignment.services import NoAgreementInForce, agreement_in_force, propose_agreement
+from kpis.dashboard import TREND_METRICS, load
+from kpis.exports import TABLES, filename, trend_csv, write_csv
 from kpis.forms import CalibrationForm, DashboardFilterForm
-from kpis.queries import calibration, summary
+from kpis.queries import ATTRIBUTION_LABELS, ATTRIBUTIONS, calibration, trend_metrics
+from kpis.queries.base import in_kpi_time_zone
+from kpis.queries.buckets import INTERVALS
 
 
 @role_required()
 def dashboard(request):
-    form = DashboardFilterForm(request.GET or None)
-    period, scope, label = form.period_and_scope()
-    leads_url = reverse("leads:list")
-    if scope.campaign:
-        leads_url += f"?campaign={scope.campaign}"
-    context = {
-        "form": form,
-        "numbers": summary(period, scope),
-        "period": period,
-        "period_label": label,
-        "leads_url": leads_url,
-    }
-    return render(request, "kpis/dashboard.html", context)
+    """The page both teams read every Monday: goals, the funnel, the key numbers against
+    the period before, trends, speed to lead, and the campaign and rep tables.
+
+    Days, weeks and months are the team's whoever reads the page, as in the API, the
+    CSV exports and the goals (``in_kpi_time_zone``).
+    """
+    with in_kpi_time_zone():
+        form = DashboardFilterForm(request.GET, user=request.user)
+        query = form.query()
+        leads_url = reverse("leads:list")
+        if query.scope.campaign:
+            leads_url += f"?campaign={query.scope.campaign}"
+        context = {
+            "form": form,
+            "query": query,
+            "period": query.period,
+            "period_label": query.label,
+            "leads_url": leads_url,
+            "attributions": [(model, ATTRIBUTION_LABELS[model]) for model in ATTRIBUTIONS],
+            "intervals": INTERVALS,
+            "can_open_campaigns": has_role(request.user, MARKETING, MANAGER),
+            **load(query, user=request.user),
+        }
+        return render(request, "kpis/dashboard.html", context)
+
+
+@role_required()
+def dashboard_export(request, table: str):
+    """A table of the dashboard as CSV, for the filters of the page (its query string),
+    in the team's days as the page.
+
+    ``trend`` draws the charts' KPIs unless ``metric`` names others (repeat it for more).
+    """
+    if table not in TABLES and table != "trend":
+        raise Http404("No such table.")
+    with in_kpi_time_zone():
+        form = DashboardFilterForm(request.GET, user=request.user)
+        query = form.query()
+        problems = [
+            f"{'period' if name == NON_FIELD_ERRORS else name}: {' '.join(errors)}"
+            for name, errors in form.errors.items()
+        ]
+        names = request.GET.getlist("metric") or TREND_METRICS
+        unknown = [name for name in names if name not in trend_metrics()]
+        if table == "trend" and unknown:
+            problems.append(
+                f"metric: {', '.join(unknown)} cannot be drawn; choose from "
+                f"{', '.join(trend_metrics())}."
+            )
+        if problems:
+            # A download of other numbers than asked for would mislead: say what was wrong.
+            return HttpResponseBadRequest(
+                "\n".join(problems) + "\n", content_type="text/plain; charset=utf-8"
+            )
+        if table == "trend":
+            header, rows = trend_csv(query, names)
+        else:
+            header, rows = TABLES[table](query)
+        return write_csv(filename(table, query), header, rows)
 
 
 def _in_force():

@@ -146,7 +146,7 @@ def test_logging_out_takes_a_post(client_as, rep):
     ("role", "shown", "hidden"),
     [
         ("marketer", ["Campaigns", "Leads"], ["Queue", "My leads", "Agreement"]),
-        ("rep", ["Queue", "My leads"], ["Campaigns", "Dashboard", "Agreement"]),
+        ("rep", ["Queue", "My leads", "Dashboard"], ["Campaigns", "Agreement"]),
         ("manager", ["Dashboard", "Agreement", "Queue", "Leads"], ["My leads"]),
     ],
 )
