@@ -1,11 +1,11 @@
 """The raw figures behind the KPIs: one grouped query per table, per set of buckets.
 
 Each source reads one table once, with conditional aggregation (``Count(filter=…)``) for
-its several numbers and a bucket expression in its ``GROUP BY`` (see ``buckets``), and
-answers ``{bucket key: {figure: value}}`` with every bucket present (the handoffs' own
-source is in ``handoff_figures``). The KPIs in
-``metrics`` are arithmetic over these figures, so the summary, a goal, a trend and a
-table row all compute a number the same way.
+its several numbers and a bucket expression in its ``GROUP BY`` (see ``buckets``; the
+stages over a few periods take a filtered aggregate per period instead), and answers
+``{bucket key: {figure: value}}`` with every bucket present (the handoffs' own source is
+in ``handoff_figures``). The KPIs in ``metrics`` are arithmetic over these figures, so
+the summary, a goal, a trend and a table row all compute a number the same way.
 """
 
 from collections.abc import Callable, Hashable, Iterable
@@ -27,7 +27,7 @@ from django.db.models.functions import Coalesce
 from campaigns.models import CostEntry
 from handoffs.models import Handoff
 from kpis.queries.base import Scope, days_of, money_of
-from kpis.queries.buckets import Buckets, ByBucket, Figures, fill
+from kpis.queries.buckets import Buckets, ByBucket, Figures, PeriodBuckets, fill
 from kpis.queries.handoff_figures import HANDOFF_FIGURES, duration, handoff_figures
 from kpis.queries.percentile import Percentile
 from leads.models import Lead, Stage, StageChange
@@ -57,7 +57,9 @@ def lead_figures(buckets: Buckets, scope: Scope) -> ByBucket:
             scope.leads_q(), created_at__gte=buckets.start, created_at__lt=buckets.end
         )
         .values(bucket=buckets.of("created_at"))
-        .annotate(leads=Count("pk"))
+        # ``*`` rather than the id: counting rows lets PostgreSQL answer from the
+        # ``created_at`` index alone (an index-only scan) instead of reading the table.
+        .annotate(leads=Count("*"))
         .order_by()
     )
     for row in rows:
@@ -81,17 +83,25 @@ def stage_figures(buckets: Buckets, scope: Scope, needs: set[str]) -> ByBucket:
     lead_in = "previous_mqls" in needs
     span = buckets.lead_in() if lead_in else buckets
     counts = fill(span, {**dict.fromkeys(FUNNEL.values(), 0), "won_amount": money_of(0)})
-    rows = (
-        StageChange.objects.filter(
-            scope.leads_q("lead__"),
-            to_stage__in=sorted({STAGE_OF[need] for need in needs if need in STAGE_OF}),
-            changed_at__gte=span.start,
-            changed_at__lt=span.end,
+    # Only the MQLs are counted in the lead-in bucket: the other stages start with the
+    # buckets asked for, which spares the distinct count (a sort) a third of its rows.
+    # The condition is on the indexed columns, so it filters the index range scan.
+    mqls_only_before = Q(to_stage=Stage.MQL) | Q(changed_at__gte=buckets.start) if lead_in else Q()
+    changes = StageChange.objects.filter(
+        scope.leads_q("lead__"),
+        mqls_only_before,
+        to_stage__in=sorted({STAGE_OF[need] for need in needs if need in STAGE_OF}),
+        changed_at__gte=span.start,
+        changed_at__lt=span.end,
+    ).order_by()
+    rows: list[Figures]
+    if isinstance(span, PeriodBuckets):
+        rows = _stage_rows_by_period(changes, span)
+    else:
+        grouped = changes.values("to_stage", bucket=span.of("changed_at")).annotate(
+            n=Count("lead", distinct=True), amount=Sum("amount")
         )
-        .values("to_stage", bucket=span.of("changed_at"))
-        .annotate(n=Count("lead", distinct=True), amount=Sum("amount"))
-        .order_by()
-    )
+        rows = [dict(row) for row in grouped]
     for row in rows:
         figures = counts[span.key(row["bucket"])]
         figures[FUNNEL[row["to_stage"]]] = row["n"]
@@ -104,6 +114,29 @@ def stage_figures(buckets: Buckets, scope: Scope, needs: set[str]) -> ByBucket:
         key: {**counts[same], "previous_mqls": counts[before]["mqls"]}
         for key, before, same in zip(buckets.keys, span.keys[:-1], span.keys[1:], strict=True)
     }
+
+
+def _stage_rows_by_period(changes: QuerySet, span: PeriodBuckets) -> list[Figures]:
+    """The rows of ``stage_figures`` (``to_stage, bucket, n, amount``) for a few periods,
+    grouped by stage alone with a filtered aggregate per period: the changes come out of
+    the ``(to_stage, changed_at)`` index already in stage order, so nothing is sorted but
+    each period's leads for its distinct count (grouping by the bucket too sorted every
+    change, on disk at a million leads)."""
+    aggregates: dict[str, Any] = {}
+    for key, period in zip(span.keys, span.periods, strict=True):
+        within = Q(changed_at__gte=period.start, changed_at__lt=period.end)
+        aggregates[f"n_{key}"] = Count("lead", distinct=True, filter=within)
+        aggregates[f"amount_{key}"] = Sum("amount", filter=within)
+    return [
+        {
+            "to_stage": row["to_stage"],
+            "bucket": key,
+            "n": row[f"n_{key}"],
+            "amount": row[f"amount_{key}"],
+        }
+        for row in changes.values("to_stage").annotate(**aggregates)
+        for key in span.keys
+    ]
 
 
 def spend_figures(buckets: Buckets, scope: Scope) -> ByBucket:
