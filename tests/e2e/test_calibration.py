@@ -32,7 +32,8 @@ def test_a_manager_proposes_the_suggested_threshold(open_as, manager, shots):
     page.get_by_role("button", name="Propose a threshold of 60").click()
 
     expect(page.get_by_role("heading", name="Proposed versions")).to_be_visible()
-    expect(page.get_by_text("MQL threshold: 50 → 60")).to_be_visible()
+    proposed = page.get_by_label("Proposed versions")
+    expect(proposed.get_by_text("MQL threshold: 50 → 60")).to_be_visible()
     expect(page.get_by_text("Proposed v2 with an MQL threshold of 60.")).to_be_visible()
     shots.take(page, "agreement-with-proposal")
 
