@@ -376,3 +376,25 @@ def test_reset_rebuilds_the_demo_and_keeps_other_leads(seeded):
     assert not Campaign.objects.filter(pk__in=demo_campaigns).exists()
     assert RoutingRule.objects.count() == 3
     assert not RoutingRule.objects.filter(pk__in=demo_rules).exists()
+
+
+def test_goals_run_for_the_month_and_quarter_the_demo_is_opened_in(seeded, client):
+    from datetime import date
+
+    from kpis.models import Goal
+
+    goals = {(g.metric, g.period_kind, g.period_start, g.owner_id) for g in Goal.objects.all()}
+    rep1 = user("rep1").pk
+    assert goals == {
+        ("sqls", "quarter", date(2026, 10, 1), None),
+        ("mqls", "month", date(2026, 12, 1), None),
+        ("cost_per_lead", "quarter", date(2026, 10, 1), None),
+        ("won", "month", date(2026, 12, 1), rep1),
+    }
+
+    call_command("seed_demo", stdout=StringIO(), now=NOW)
+    assert Goal.objects.count() == 4
+
+    client.force_login(user("manager"))
+    page = client.get("/dashboard/").content.decode()
+    assert 'role="progressbar"' in page

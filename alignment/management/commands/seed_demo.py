@@ -29,6 +29,7 @@ from alignment.demo.cast import (
     RULE_NAMES,
     USERS,
 )
+from alignment.demo.goals import set_goals
 from alignment.demo.refresh import demo_leads, refresh_queue, rescore_demo_leads
 from alignment.demo.story import Simulation
 from alignment.models import AgreementVersion, Event, Notification, Preferences, TeamCalendar
@@ -36,6 +37,7 @@ from alignment.roles import MANAGER
 from campaigns.models import Campaign
 from handoffs.models import Handoff
 from handoffs.routing.models import RepAvailability, RoutingRule
+from kpis.models import Goal
 from leads.models import Comment
 
 
@@ -72,6 +74,7 @@ class Command(BaseCommand):
                 refresh_queue(now=now)
                 rescore_demo_leads(now=now)
                 self.stdout.write(self.style.SUCCESS(summary()))
+            set_goals(users, now=now)
         self.stdout.write(logins())
 
 
@@ -139,6 +142,7 @@ def delete_demo_rows(users: dict) -> None:
     Notification.objects.filter(recipient__in=users.values()).delete()
     leads.delete()
     Campaign.objects.filter(utm_campaign__in=DEMO_UTMS).delete()
+    Goal.objects.filter(created_by__in=users.values()).delete()
     RoutingRule.objects.filter(name__in=RULE_NAMES).delete()
     RepAvailability.objects.filter(user__in=users.values()).delete()
     Preferences.objects.filter(user__in=users.values()).delete()
