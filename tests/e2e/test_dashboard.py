@@ -106,6 +106,92 @@ def test_a_manager_switches_the_model_and_the_period_and_downloads_the_campaigns
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366
 
 
+def page_amount(text: str) -> Decimal | None:
+    """``12,400.00`` as the campaign table writes money; "—" for none."""
+    return None if text == "—" else Decimal(text.replace(",", ""))
+
+
+def page_percent(text: str) -> float | None:
+    """``25.0 %`` or ``+150 %`` as a fraction of 1; "—" for none."""
+    return None if text == "—" else float(text.removesuffix(" %")) / 100
+
+
+def csv_amount(cell: str) -> Decimal | None:
+    return Decimal(cell).quantize(Decimal("0.01")) if cell else None
+
+
+def csv_rate(cell: str) -> float | None:
+    return float(cell) if cell else None
+
+
+def same_rate(shown: float | None, exported: float | None, *, within: float) -> bool:
+    if shown is None or exported is None:
+        return shown is exported
+    return abs(shown - exported) <= within
+
+
+def test_a_manager_filters_by_channel_and_the_csv_has_the_same_rows_and_numbers(
+    open_as, manager, marketer, rep, other_rep, tmp_path
+):
+    """Four campaigns, two by email and two by webinar: filtered to email, the table and
+    its CSV list the two email campaigns and nothing else, with the same numbers."""
+    made = busy_weeks(
+        timezone.localdate(),
+        campaigns=4,
+        reps=[rep, other_rep],
+        owner=marketer,
+        days=28,
+        leads_per_campaign=6,
+        names=["Spring webinar", "Spring newsletter", "Autumn webinar", "Autumn newsletter"],
+    )
+    for campaign, channel in zip(made, ["webinar", "email", "webinar", "email"], strict=True):
+        Campaign.objects.filter(pk=campaign.pk).update(channel=channel)
+
+    page = open_as("max", width=1366, height=900)
+    page.get_by_role("link", name="Dashboard").first.click()
+    table = page.locator("table.campaign-table")
+    names = table.locator("td.cell-name .cell-title > :first-child")
+    expect(names).to_have_count(4)
+
+    page.get_by_label("Channel", exact=True).select_option("email")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"channel=email"))
+    expect(page.get_by_label("Channel", exact=True)).to_have_value("email")
+    expect(names).to_have_count(2)
+    assert sorted(names.all_inner_texts()) == ["Autumn newsletter", "Spring newsletter"]
+    assert table.locator("td.cell-name .cell-title > span").all_inner_texts() == ["Email"] * 2
+    shown = [row.locator("td").all_inner_texts() for row in table.locator("tbody tr").all()]
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV of the campaign table").click()
+    saved = tmp_path / "campaigns.csv"
+    download.value.save_as(saved)
+    rows = list(csv.DictReader(io.StringIO(Path(saved).read_text(encoding="utf-8-sig"))))
+
+    # The same campaigns in the same order, and every number the page shows.
+    assert [row["name"] for row in rows] == names.all_inner_texts()
+    assert {row["channel"] for row in rows} == {"email"}
+    for row, cells in zip(rows, shown, strict=True):
+        assert page_amount(cells[1]) == csv_amount(row["spend"])
+        assert [int(cell) for cell in cells[2:6]] == [
+            int(row[name]) for name in ("leads", "mqls", "sqls", "won")
+        ]
+        assert page_amount(cells[6]) == csv_amount(row["attributed_won_amount"])
+        assert page_amount(cells[7]) == csv_amount(row["cost_per_lead"])
+        assert page_amount(cells[8]) == csv_amount(row["cost_per_sql"])
+        # The page rounds ROI to whole percents and acceptance to tenths of one.
+        assert same_rate(page_percent(cells[9]), csv_rate(row["roi"]), within=0.005)
+        assert same_rate(page_percent(cells[10]), csv_rate(row["acceptance_rate"]), within=0.0005)
+        reason = row["top_rejection_reason_label"]
+        if reason:
+            assert cells[11].startswith(f"{reason} (")
+        else:
+            assert cells[11] == "—"
+    # Not an empty table agreeing with an empty file: the email leads were there.
+    assert sum(int(row["leads"]) for row in rows) == 12
+    assert all(page_amount(cells[1]) for cells in shown)
+
+
 def test_screenshots_of_the_dashboard_for_each_role(open_as, shots, story, live_server):
     if not shots:
         pytest.skip("Set E2E_SCREENSHOTS to a folder to take the screenshots.")
