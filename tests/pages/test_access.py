@@ -145,8 +145,9 @@ def test_logging_out_takes_a_post(client_as, rep):
 @pytest.mark.parametrize(
     ("role", "shown", "hidden"),
     [
-        ("marketer", ["Campaigns", "Leads"], ["Queue", "My leads", "Agreement"]),
-        ("rep", ["Queue", "My leads", "Dashboard"], ["Campaigns", "Agreement"]),
+        # The agreement is both sides' contract: everyone reads it, managers sign it.
+        ("marketer", ["Campaigns", "Leads", "Agreement"], ["Queue", "My leads"]),
+        ("rep", ["Queue", "My leads", "Dashboard", "Agreement"], ["Campaigns"]),
         ("manager", ["Dashboard", "Agreement", "Queue", "Leads"], ["My leads"]),
     ],
 )
