@@ -9,10 +9,17 @@ from alignment.roles import ALL_ROLES, MANAGER, MARKETING, has_role
 from campaigns.forms import DateInput
 from campaigns.models import Campaign, Channel
 from handoffs.routing.forms import RepChoiceField
-from kpis.goals import goal_metrics
+from kpis.goals import Unit, goal_metrics
 from kpis.models import Goal
 
 SCOPE_FIELDS = ("campaign", "channel", "owner")
+#: Units people write as percentages on the page (the API and the goal keep fractions).
+IN_PERCENT = (Unit.RATE, Unit.RATIO)
+
+
+def _in_percent(metric: str) -> bool:
+    found = goal_metrics().get(metric)
+    return found is not None and found.unit in IN_PERCENT
 
 
 class GoalForm(forms.Form):
@@ -35,7 +42,7 @@ class GoalForm(forms.Form):
         max_digits=16,
         decimal_places=4,
         min_value=0,
-        help_text="In the KPI's unit; a rate as a fraction of 1 (0.9 for 90 %).",
+        help_text="In the KPI's unit; rates, ROI and velocity in percent (90 for 90 %).",
     )
     campaign = forms.ModelChoiceField(
         queryset=Campaign.objects.none(), required=False, empty_label="—"
@@ -67,9 +74,20 @@ class GoalForm(forms.Form):
         self.fields["owner"].queryset = users.filter(pk=user.pk)
         self.fields["owner"].initial = user.pk
 
+    def clean(self):
+        cleaned = super().clean()
+        target, metric = cleaned.get("target"), cleaned.get("metric")
+        if target is not None and metric and _in_percent(metric):
+            if goal_metrics()[metric].unit == Unit.RATE and target > 100:
+                self.add_error("target", "A rate is at most 100 %.")
+            else:
+                cleaned["target"] = target / 100
+        return cleaned
+
     def goal_values(self) -> dict:
         """The cleaned data as the goal services take it: a month's or a quarter's end is
-        theirs to work out, so a date left in "To" from another choice does not count."""
+        theirs to work out, so a date left in "To" from another choice does not count;
+        a percentage typed on the page is the fraction the goal keeps."""
         values = dict(self.cleaned_data)
         if values["period_kind"] != Goal.PeriodKind.CUSTOM:
             values["period_end"] = None
@@ -80,12 +98,13 @@ class GoalForm(forms.Form):
 
     @classmethod
     def initial_of(cls, goal: Goal) -> dict:
+        target = goal.target * 100 if _in_percent(goal.metric) else goal.target
         return {
             "metric": goal.metric,
             "period_kind": goal.period_kind,
             "period_start": goal.period_start,
             "period_end": goal.period_end,
-            "target": f"{goal.target.normalize():f}",
+            "target": f"{target.normalize():f}",
             "campaign": goal.campaign_id,
             "channel": goal.channel,
             "owner": goal.owner_id,

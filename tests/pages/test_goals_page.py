@@ -212,3 +212,30 @@ def test_only_goals_a_person_may_change_offer_edit_and_delete(client_as, manager
 
     assert body.count("Edit the goal on") == 1
     assert reverse("kpis:goal_delete", args=[mine.pk]) in body
+
+
+def test_a_rate_is_set_and_shown_in_percent_on_the_page(client_as, manager):
+    browser = client_as(manager)
+
+    response = browser.post(PAGE, form(metric="sla_compliance_rate", target="90"))
+
+    assert response.status_code == 302
+    goal = Goal.objects.get()
+    assert goal.target == Decimal("0.9")
+    edit = reverse("kpis:goal_edit", args=[goal.pk])
+    assert browser.get(edit).context["form"].initial["target"] == "90"
+
+
+def test_a_rate_above_100_percent_is_a_form_error(client_as, manager):
+    response = client_as(manager).post(PAGE, form(metric="acceptance_rate", target="150"))
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["target"] == ["A rate is at most 100 %."]
+    assert not Goal.objects.exists()
+
+
+def test_an_roi_goal_may_pass_100_percent(client_as, manager):
+    response = client_as(manager).post(PAGE, form(metric="roi", target="300"))
+
+    assert response.status_code == 302
+    assert Goal.objects.get().target == Decimal("3")
