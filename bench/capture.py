@@ -49,7 +49,8 @@ from dataclasses import dataclass, field
 from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from benchdb import database_url, drop_database, recreate_database, weighted
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_capture"
@@ -123,11 +124,6 @@ BAD_EMAILS = ["not-an-email", "jane.doe@", "@example.com", "john smith@acme.com"
 BAD_SIZES = ["a lot", "n/a", "about 50", "-12"]
 #: Campaigns whose UTM code some rows carry (a row's campaign is found by its code).
 CAMPAIGN_CODES = ["spring-search", "abm-q2", "monthly-digest", "webinar-pipeline"]
-
-
-def weighted(rng: random.Random, choices):
-    values, weights = zip(*choices, strict=True)
-    return rng.choices(values, weights=weights)[0]
 
 
 @dataclass
@@ -247,41 +243,14 @@ def generate_export(count: int, *, seed: int = 42) -> Export:
 # --- the database ----------------------------------------------------------------------
 
 
-def database_url() -> str:
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    # The bench drops and creates this database: never one whose name does not say so.
-    if not url.rstrip("/").rpartition("/")[2].startswith("bench_"):
-        raise SystemExit(f"BENCH_DATABASE_URL must name a database called bench_...: {url}")
-    return url
-
-
 def redis_url() -> str:
     return os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
-
-
-def server_url(url: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/postgres"))
-
-
-def admin_execute(url: str, *statements: str) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(server_url(url))
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-    connection.close()
-
-
-def database_name(url: str) -> str:
-    return urlsplit(url).path.lstrip("/")
 
 
 def app_environment(state_dir: Path) -> dict[str, str]:
     """Production settings for this process and the served app (plain http on localhost)."""
     return {
-        "DATABASE_URL": database_url(),
+        "DATABASE_URL": database_url(DEFAULT_URL),
         "REDIS_URL": redis_url(),
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
@@ -370,7 +339,7 @@ def copy_seconds(export: Export, repeats: int = 3) -> float:
 
     columns = ", ".join(f"c{number} text" for number in range(len(HEADERS)))
     best = float("inf")
-    connection = psycopg2.connect(database_url())
+    connection = psycopg2.connect(database_url(DEFAULT_URL))
     try:
         for _ in range(repeats):
             with connection.cursor() as cursor:
@@ -435,7 +404,7 @@ def design_floor_seconds(export: Export) -> float:
     import psycopg2
 
     columns = ", ".join(f"c{number} text" for number in range(len(HEADERS)))
-    connection = psycopg2.connect(database_url())
+    connection = psycopg2.connect(database_url(DEFAULT_URL))
     try:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS bench_copy")
@@ -1316,13 +1285,10 @@ def main() -> None:
 
     # A stop (Ctrl-C, kill) still stops gunicorn and drops the database.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    url = database_url()
-    name = database_name(url)
+    url = database_url(DEFAULT_URL)
     state_dir = Path(tempfile.mkdtemp(prefix="tandem-bench-capture-"))
     environment = app_environment(state_dir)
-    admin_execute(
-        url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
-    )
+    recreate_database(url)
     try:
         setup_django(environment)
         flush_redis()
@@ -1351,7 +1317,7 @@ def main() -> None:
 
         connections.close_all()
         if not args.keep:
-            admin_execute(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop_database(url)
         try:
             flush_redis()
         except Exception as error:  # noqa: BLE001 - cleanup must not hide the real error

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from benchdb import database_url, drop_database, load, recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_kpis"
@@ -41,25 +42,6 @@ DAYS = 365
 SEED = 0.42
 
 # --- the database ----------------------------------------------------------------------
-
-
-def database_url() -> str:
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    # The bench drops and creates this database: never one whose name does not say so.
-    if not url.rstrip("/").rpartition("/")[2].startswith("bench_"):
-        raise SystemExit(f"BENCH_DATABASE_URL must name a database called bench_...: {url}")
-    return url
-
-
-def admin_execute(url: str, *statements: str) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(urlunsplit(urlsplit(url)._replace(path="/postgres")))
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-    connection.close()
 
 
 def setup_django(url: str, state_dir: str) -> None:
@@ -574,10 +556,6 @@ def measure(cast: Cast, requests: int) -> list[Figure]:
     return figures
 
 
-def load() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
 def print_table(figures: list[Figure]) -> None:
     print("\n| | p50 | p95 | queries | floor p50 | floor p95 | target met |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | :---: |")
@@ -602,12 +580,9 @@ def main() -> None:
 
     import tempfile
 
-    url = database_url()
-    name = urlsplit(url).path.lstrip("/")
+    url = database_url(DEFAULT_URL)
     if not args.reuse:
-        admin_execute(
-            url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
-        )
+        recreate_database(url)
     with tempfile.TemporaryDirectory(prefix="bench-kpis-") as state_dir:
         try:
             setup_django(url, state_dir)
@@ -656,7 +631,7 @@ def main() -> None:
 
             connections.close_all()
             if not args.keep:
-                admin_execute(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                drop_database(url)
 
 
 if __name__ == "__main__":

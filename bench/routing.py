@@ -45,7 +45,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from benchdb import database_url, drop_database, load, recreate_database, weighted
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_routing"
@@ -118,11 +119,6 @@ REPS = {
     "oliver": ("Oliver", "Owen", 30, False, "Europe/London"),
 }
 MANAGERS = {"maria": ("Maria", "Manager"), "sam": ("Sam", "Supervisor")}
-
-
-def weighted(rng: random.Random, choices):
-    values, weights = zip(*choices, strict=True)
-    return rng.choices(values, weights=weights)[0]
 
 
 def c(field_name: str, operator: str, value: str = "") -> dict[str, str]:
@@ -239,29 +235,6 @@ RULES: list[tuple[str, list[dict[str, str]], str, Any]] = [
 
 
 # --- the database ----------------------------------------------------------------------
-
-
-def database_url() -> str:
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    # The bench drops and creates this database: never one whose name does not say so.
-    if not url.rstrip("/").rpartition("/")[2].startswith("bench_"):
-        raise SystemExit(f"BENCH_DATABASE_URL must name a database called bench_...: {url}")
-    return url
-
-
-def admin_execute(url: str, *statements: str) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(urlunsplit(urlsplit(url)._replace(path="/postgres")))
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-    connection.close()
-
-
-def database_name(url: str) -> str:
-    return urlsplit(url).path.lstrip("/")
 
 
 def setup_django(url: str, state_dir: str) -> None:
@@ -847,10 +820,6 @@ def open_mqls(leads: list[Any]) -> tuple[float, list[Any]]:
     return time.perf_counter() - started, handoffs
 
 
-def load() -> str:
-    return " ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
 def measure_routing(args, cast: Cast, results: dict) -> list[int]:
     """Routing figures; returns the ids of the leads given a handoff (for the clean-up)."""
     from alignment.models import Event, Notification
@@ -1329,11 +1298,8 @@ def main() -> None:
     if args.handoffs > args.leads or args.mqls + 200 > args.leads:
         raise SystemExit("--leads must exceed --handoffs and --mqls + 200")
 
-    url = database_url()
-    name = database_name(url)
-    admin_execute(
-        url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
-    )
+    url = database_url(DEFAULT_URL)
+    recreate_database(url)
     with tempfile.TemporaryDirectory(prefix="bench-routing-") as state_dir:
         try:
             setup_django(url, state_dir)
@@ -1369,7 +1335,7 @@ def main() -> None:
 
             connections.close_all()
             if not args.keep:
-                admin_execute(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                drop_database(url)
 
 
 if __name__ == "__main__":

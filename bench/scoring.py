@@ -29,7 +29,8 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from benchdb import database_url, drop_database, recreate_database, weighted
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_scoring"
@@ -70,19 +71,6 @@ STAGES = [
 ]
 
 
-def database_url() -> str:
-    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    # The bench drops and creates this database: never one whose name does not say so.
-    if not url.rstrip("/").rpartition("/")[2].startswith("bench_"):
-        raise SystemExit(f"BENCH_DATABASE_URL must name a database called bench_...: {url}")
-    return url
-
-
-def server_url(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/postgres"))
-
-
 def setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.pop("REDIS_URL", None)  # tasks are not queued: the bench runs the workers
@@ -91,34 +79,6 @@ def setup_django(url: str) -> None:
     import django
 
     django.setup()
-
-
-def recreate_database(url: str) -> None:
-    import psycopg2
-
-    name = urlsplit(url).path.lstrip("/")
-    connection = psycopg2.connect(server_url(url))
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    connection.close()
-
-
-def drop_database(url: str) -> None:
-    import psycopg2
-
-    name = urlsplit(url).path.lstrip("/")
-    connection = psycopg2.connect(server_url(url))
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    connection.close()
-
-
-def weighted(rng: random.Random, choices):
-    values, weights = zip(*choices, strict=True)
-    return rng.choices(values, weights=weights)[0]
 
 
 def populate(leads: int, touchpoints: int, seed: int = 7) -> None:
@@ -250,7 +210,7 @@ def run_in_workers(job_id: int, workers: int) -> float:
                 "--start-at",
                 str(start_at),
             ],
-            env={**os.environ, "BENCH_DATABASE_URL": database_url()},
+            env={**os.environ, "BENCH_DATABASE_URL": database_url(DEFAULT_URL)},
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -267,7 +227,7 @@ def run_in_workers(job_id: int, workers: int) -> float:
 
 def worker(job_id: int, name: str, start_at: float) -> None:
     """One worker process: wait for the common start, claim chunks until none is left."""
-    setup_django(database_url())
+    setup_django(database_url(DEFAULT_URL))
     from django.db import connection
 
     from leads import rescoring
@@ -388,7 +348,7 @@ def main() -> None:
         worker(args.worker, args.name, args.start_at)
         return
 
-    url = database_url()
+    url = database_url(DEFAULT_URL)
     recreate_database(url)
     try:
         setup_django(url)
