@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from alignment.models import Preferences, TeamCalendar
 from alignment.notifications import zone_of
+from alignment.services.team_calendar import team_zone_read
 
 
 class LocalTimeMiddleware:
@@ -16,10 +17,14 @@ class LocalTimeMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if not request.path.startswith("/api/") and user is not None and user.is_authenticated:
-            timezone.activate(zone_of(*self._zone_names(user.pk)))
-        try:
+        if request.path.startswith("/api/") or user is None or not user.is_authenticated:
             return self.get_response(request)
+        own, team = self._zone_names(user.pk)
+        timezone.activate(zone_of(own, team))
+        try:
+            # The team's zone is read: the KPIs cut days in it without asking again.
+            with team_zone_read(team):
+                return self.get_response(request)
         finally:
             timezone.deactivate()
 

@@ -556,6 +556,41 @@ def measure(cast: Cast, requests: int) -> list[Figure]:
     return figures
 
 
+def prepare_rollups(*, live: bool) -> list[float]:
+    """Rebuild the daily KPI rollups three times as beat would (``kpis.rollups``) and
+    answer how long each took; with ``live``, remove them so every figure is computed
+    from the events."""
+    from django.db import connection
+
+    from kpis.models import Rollup
+    from kpis.rollups import refresh_rollups
+
+    if live:
+        Rollup.objects.all().delete()
+        print("no rollups: every figure computed live", flush=True)
+        return []
+    took = []
+    for _ in range(3):
+        started = time.perf_counter()
+        refresh_rollups()
+        took.append(round(time.perf_counter() - started, 2))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM kpis_dailyleads), "
+            "(SELECT count(*) FROM kpis_dailystageentries), "
+            "(SELECT count(*) FROM kpis_dailydecisions), "
+            "(SELECT count(*) FROM kpis_dailycredit)"
+        )
+        rows = cursor.fetchone()
+    print(
+        f"rollups rebuilt in {', '.join(f'{s:.1f}' for s in took)} s "
+        f"(rows: {rows[0]:,} leads, {rows[1]:,} stage entries, {rows[2]:,} decisions, "
+        f"{rows[3]:,} credits; load {load()})",
+        flush=True,
+    )
+    return took
+
+
 def print_table(figures: list[Figure]) -> None:
     print("\n| | p50 | p95 | queries | floor p50 | floor p95 | target met |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | :---: |")
@@ -575,6 +610,11 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
         "--reuse", action="store_true", help="measure a database kept by --keep (migrated)"
+    )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="measure without the daily rollups: every figure computed from the events",
     )
     args = parser.parse_args()
 
@@ -617,11 +657,16 @@ def main() -> None:
                 + f"; {os.cpu_count()} cores, load {load()}",
                 flush=True,
             )
+            rebuilds = prepare_rollups(live=args.live)
             figures = measure(cast, args.requests)
             print_table(figures)
             print(
                 json.dumps(
-                    {"counts": counts, "figures": [f.__dict__ for f in figures]},
+                    {
+                        "counts": counts,
+                        "rollup_rebuilds_s": rebuilds,
+                        "figures": [f.__dict__ for f in figures],
+                    },
                     indent=2,
                     default=str,
                 )

@@ -98,3 +98,101 @@ class Goal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_metric_display()} {self.period_start}–{self.period_end}"
+
+
+class Rollup(models.Model):
+    """When the daily rollups (``DailyLeads``, ``DailyStageEntries``, ``DailyDecisions``,
+    ``DailyCredit``) were last rebuilt, and in which time zone their days are cut.
+
+    ``kpis.rollups.refresh_rollups`` rebuilds them all in one transaction (beat, every
+    ``KPI_ROLLUP_MINUTES``); the KPI queries read them while they are fresh and their zone
+    is the team's, so the figures they give are those of ``refreshed_at``. One row.
+    """
+
+    refreshed_at = models.DateTimeField()
+    time_zone = models.CharField(max_length=64)
+    seconds = models.FloatField(help_text="How long the last rebuild took.")
+
+    def __str__(self) -> str:
+        return f"KPI rollups of {self.refreshed_at:%Y-%m-%d %H:%M} ({self.time_zone})"
+
+
+class DailyLeads(models.Model):
+    """Leads created on a day (in the rollup's zone) with a first-touch campaign."""
+
+    day = models.DateField()
+    campaign = models.ForeignKey(
+        Campaign, null=True, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
+    leads = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "campaign"], name="daily_leads_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.leads} leads of campaign {self.campaign_id}"
+
+
+class DailyStageEntries(models.Model):
+    """The leads of a campaign that entered a funnel stage on a day, with the day each
+    had last entered the same stage before (``previous_day``, None for a first entry).
+
+    A lead counts once per period however often it entered the stage in it: a period
+    from day D counts the rows whose ``previous_day`` is before D (or None), so distinct
+    leads over any run of days are exact sums of these rows. ``amount`` sums the deal
+    amounts of every entry (won revenue)."""
+
+    day = models.DateField()
+    campaign = models.ForeignKey(
+        Campaign, null=True, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
+    stage = models.CharField(max_length=16)
+    previous_day = models.DateField(null=True)
+    leads = models.PositiveIntegerField()
+    amount = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "stage"], name="daily_stage_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.leads} leads of campaign {self.campaign_id} to {self.stage}"
+
+
+class DailyDecisions(models.Model):
+    """Sales' decisions on the handoffs opened on a day, by the lead's campaign and the
+    rejection reason."""
+
+    day = models.DateField()
+    campaign = models.ForeignKey(
+        Campaign, null=True, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
+    rejection_reason = models.CharField(max_length=30, blank=True)
+    accepted = models.PositiveIntegerField()
+    rejected = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="daily_decisions_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.accepted} accepted, {self.rejected} rejected"
+
+
+class DailyCredit(models.Model):
+    """What a campaign (None: no campaign touched the lead first) earned under one
+    attribution model from the entries into SQL or won on a day: ``share`` is the number
+    of entries credited to it (fractions under linear), ``amount`` the revenue."""
+
+    day = models.DateField()
+    campaign = models.ForeignKey(
+        Campaign, null=True, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
+    model = models.CharField(max_length=16)
+    stage = models.CharField(max_length=16)
+    share = models.DecimalField(max_digits=24, decimal_places=12)
+    amount = models.DecimalField(max_digits=28, decimal_places=12, null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["model", "day"], name="daily_credit_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.share} {self.stage} to {self.campaign_id} ({self.model})"

@@ -9,6 +9,7 @@ import importlib
 
 import pytest
 from django.apps import apps as django_apps
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from alignment.celery import app as celery_app
@@ -40,6 +41,17 @@ def ensure_reference_data() -> None:
 def fast_password_hashing(settings):
     """Real hashers take most of a second per user; tests need none of that strength."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def no_remembered_kpi_rollup():
+    """The shared cache's note of the last KPI rollup belongs to the test that made it
+    (its rollup rows are rolled back with it): each test starts and ends without one."""
+    from kpis.queries.rollups import CACHE_KEY
+
+    cache.delete(CACHE_KEY)
+    yield
+    cache.delete(CACHE_KEY)
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,8 @@
 """The team calendar: the business hours and holidays SLA clocks count in, and its zone."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 
 from django.conf import settings
@@ -30,9 +33,26 @@ def working_calendar(row: TeamCalendar | None = None) -> business_hours.WorkingC
     return business_hours.build(time_zone_name=row.time_zone, days=row.days, holidays=row.holidays)
 
 
+#: The team's zone name when this request already read it (``team_zone_read``).
+_zone_read: ContextVar[str | None] = ContextVar("team_zone_read", default=None)
+
+
+@contextmanager
+def team_zone_read(name: str) -> Iterator[None]:
+    """Within the block, ``team_time_zone`` answers ``name`` (the team calendar's zone
+    just read, with the reader's own, by ``LocalTimeMiddleware``) without asking again."""
+    token = _zone_read.set(name)
+    try:
+        yield
+    finally:
+        _zone_read.reset(token)
+
+
 def team_time_zone() -> str:
     """The name of the team calendar's time zone (the server's when it has none)."""
-    name = TeamCalendar.objects.filter(pk=1).values_list("time_zone", flat=True).first()
+    name = _zone_read.get()
+    if name is None:
+        name = TeamCalendar.objects.filter(pk=1).values_list("time_zone", flat=True).first()
     return name or settings.TIME_ZONE
 
 
@@ -54,4 +74,6 @@ def update_team_calendar(
         row.holidays = sorted({date.fromisoformat(day).isoformat() for day in holidays})
         row.updated_by = by
         row.save()
+    # What this request read before is the old zone now.
+    _zone_read.set(None)
     return row

@@ -153,9 +153,13 @@ def money_of(value: Decimal | float | int | None) -> Decimal:
     return value.quantize(MONEY, rounding=ROUND_HALF_UP)
 
 
-def minutes_of(duration: timedelta | None) -> float | None:
+def minutes_of(duration: timedelta | float | None) -> float | None:
+    """Minutes to one place, from a duration or a number of seconds."""
+    if duration is None:
+        return None
+    seconds = duration.total_seconds() if isinstance(duration, timedelta) else duration
     # ``+ 0.0`` turns the -0.0 of a rounded tiny negative into 0.0.
-    return None if duration is None else round(duration.total_seconds() / 60, 1) + 0.0
+    return round(seconds / 60, 1) + 0.0
 
 
 def days_of(duration: timedelta | None) -> float | None:

@@ -12,7 +12,7 @@ from collections.abc import Hashable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Case, Expression, IntegerField, Value, When
+from django.db.models import Case, DateField, Expression, IntegerField, Value, When
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
@@ -55,6 +55,10 @@ class Buckets(ABC):
         """The key of the bucket a date column's value falls in."""
 
     @abstractmethod
+    def start_of_date(self, field: str) -> Expression:
+        """The first day of the bucket a date column's value falls in."""
+
+    @abstractmethod
     def key(self, value: object) -> Hashable:
         """A bucket key as the database gave it back, as it stands in ``keys``."""
 
@@ -85,6 +89,16 @@ class PeriodBuckets(Buckets):
         return Case(
             *(When(**{f"{field}__lt": end}, then=Value(i)) for i, end in enumerate(ends)),
             output_field=IntegerField(),
+        )
+
+    def start_of_date(self, field: str) -> Expression:
+        ends = [p.last_day + timedelta(days=1) for p in self.periods]
+        return Case(
+            *(
+                When(**{f"{field}__lt": end}, then=Value(p.first_day))
+                for p, end in zip(self.periods, ends, strict=True)
+            ),
+            output_field=DateField(),
         )
 
     def key(self, value: object) -> Hashable:
@@ -142,6 +156,9 @@ class TruncBuckets(Buckets):
 
     def of_date(self, field: str) -> Expression:
         return self._trunc(field)
+
+    def start_of_date(self, field: str) -> Expression:
+        return self._trunc(field, output_field=DateField())
 
     def key(self, value: object) -> Hashable:
         assert isinstance(value, date)

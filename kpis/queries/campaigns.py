@@ -23,10 +23,11 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Literal
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from campaigns.models import Campaign, CostEntry
 from handoffs.models import Handoff, RejectionReason
+from kpis.queries import rollups
 from kpis.queries.base import MONEY, Period, Scope, money_of, per, rate, roi
 from kpis.queries.figures import FUNNEL
 from kpis.queries.handoff_figures import ACCEPTED
@@ -83,9 +84,9 @@ _MODELS = {
 }
 
 
-def _credits(changes: QuerySet[StageChange], model: Attribution) -> list[tuple]:
-    """``(campaign, stage, share, amount)`` per campaign and stage under ``model`` (one
-    query).
+def credit_sql(changes: QuerySet[StageChange], model: Attribution) -> tuple[str, list]:
+    """The SQL of ``(credited, to_stage, share, amount[, day])`` per campaign and stage
+    (and day, when ``changes`` carry a ``day`` annotation: the rollups) under ``model``.
 
     Written in SQL around the ORM's own query of the changes, as the ORM cannot group
     over a window: each change is joined to the campaign touchpoints at or before it,
@@ -93,20 +94,21 @@ def _credits(changes: QuerySet[StageChange], model: Attribution) -> list[tuple]:
     each one over their number). A change no campaign touched joins no touchpoint and
     keeps its whole credit, under campaign NULL: every model shares out the same total.
     """
-    inner, params = changes.values(
-        "id", "lead_id", "to_stage", "amount", "changed_at"
-    ).query.sql_with_params()
+    by_day = "day" in changes.query.annotations
+    fields = ["id", "lead_id", "to_stage", "amount", "changed_at", *(["day"] if by_day else [])]
+    inner, params = changes.values(*fields).query.sql_with_params()
     quote = connection.ops.quote_name
     window, share, keep = (
         part.format(at=quote("occurred_at"), id=quote("id")) for part in _MODELS[model]
     )
+    day = ", day" if by_day else ""
     # ``* 1.0`` keeps the division exact on PostgreSQL (numeric) and fractional on SQLite,
     # which would otherwise divide a whole amount by an integer and drop the remainder.
     sql = f"""
-        SELECT credited, to_stage, SUM({share}), SUM(amount * 1.0 * ({share}))
+        SELECT credited, to_stage, SUM({share}), SUM(amount * 1.0 * ({share})){day}
         FROM (
             SELECT tp.{quote("campaign_id")} AS credited, r.to_stage AS to_stage,
-                r.amount AS amount, {window} AS place
+                r.amount AS amount, {window} AS place{day.replace("day", "r.day")}
             FROM ({inner}) r
             LEFT JOIN {quote(Touchpoint._meta.db_table)} tp
                 ON tp.{quote("lead_id")} = r.lead_id
@@ -114,8 +116,15 @@ def _credits(changes: QuerySet[StageChange], model: Attribution) -> list[tuple]:
                 AND tp.{quote("occurred_at")} <= r.changed_at
         ) credits
         WHERE {keep}
-        GROUP BY credited, to_stage
+        GROUP BY credited, to_stage{day}
     """
+    return sql, list(params)
+
+
+def _credits(changes: QuerySet[StageChange], model: Attribution) -> list[tuple]:
+    """``(campaign, stage, share, amount)`` per campaign and stage under ``model`` (one
+    query; see ``credit_sql``)."""
+    sql, params = credit_sql(changes, model)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
@@ -135,14 +144,24 @@ def _apportion(shares: dict, *, unit: Decimal = MONEY) -> dict:
 
 
 def credit_by_campaign(
-    period: Period, scope: Scope | None = None, *, model: Attribution = "first_touch"
+    period: Period,
+    scope: Scope | None = None,
+    *,
+    model: Attribution = "first_touch",
+    rolled_up: bool | None = None,
 ) -> dict[int | None, Credit]:
     """Credit per campaign id under ``model`` (``None``: no campaign touchpoint came
     before the stage). Over all campaigns, every model adds up to the same pipeline, won
-    deals and won revenue (one query)."""
+    deals and won revenue. From the daily rollup if ``rolled_up`` (None: if one fits)."""
     if model not in ATTRIBUTIONS:
         raise ValueError(f"Attribution is one of {', '.join(ATTRIBUTIONS)}, not {model!r}.")
-    rows = _credits(reached(period, scope or Scope()), model)
+    scope = scope or Scope()
+    if rolled_up is None:
+        rolled_up = rollups.fresh_rollup([period], scope) is not None
+    if rolled_up:
+        rows = rollups.credit_rows(period, model)
+    else:
+        rows = _credits(reached(period, scope), model)
     shares: dict[str, dict] = {"pipeline": {}, "won": {}, "won_amount": {}}
     for credited, stage, share, amount in rows:
         if stage == Stage.SQL:
@@ -227,8 +246,9 @@ def _entries_by_campaign(period: Period, scope: Scope) -> list[tuple]:
         return list(cursor.fetchall())
 
 
-def _by_campaign(period: Period, scope: Scope) -> dict[int | None, dict]:
-    """Spend, the funnel and sales' decisions per campaign of the lead (four queries)."""
+def _by_campaign(period: Period, scope: Scope, *, rolled_up: bool) -> dict[int | None, dict]:
+    """Spend, the funnel and sales' decisions per campaign of the lead (four queries),
+    from the daily rollups if ``rolled_up``."""
     figures: dict[int | None, dict] = defaultdict(
         lambda: {
             "spend": money_of(0),
@@ -250,42 +270,68 @@ def _by_campaign(period: Period, scope: Scope) -> dict[int | None, dict]:
     )
     for cost in costs:
         figures[cost["campaign"]]["spend"] = money_of(cost["total"])
-    leads = (
+    for campaign_id, n in (
+        rollups.campaign_lead_rows(period, scope)
+        if rolled_up
+        else _leads_by_campaign(period, scope)
+    ):
+        figures[campaign_id]["leads"] = n
+    entries = (
+        rollups.campaign_entry_rows(period, scope, list(FUNNEL))
+        if rolled_up
+        else _entries_by_campaign(period, scope)
+    )
+    for campaign_id, stage, n, amount in entries:
+        campaign = figures[campaign_id]
+        campaign[FUNNEL[stage]] = n
+        if stage == Stage.WON:
+            campaign["won_amount"] = money_of(amount)
+    decisions = (
+        rollups.campaign_decision_rows(period, scope)
+        if rolled_up
+        else _decisions_by_campaign(period, scope)
+    )
+    for decided in decisions:
+        campaign = figures[decided["campaign"]]
+        campaign["accepted"] += decided["accepted"]
+        campaign["rejected"] += decided["rejected"]
+        if decided["rejected"]:
+            campaign["reasons"][decided["rejection_reason"]] = decided["rejected"]
+    return figures
+
+
+def _leads_by_campaign(period: Period, scope: Scope) -> list[tuple]:
+    """``(campaign, leads)`` created in the period."""
+    return list(
         Lead.objects.filter(
             scope.leads_q(), created_at__gte=period.start, created_at__lt=period.end
         )
         .values("campaign")
         .annotate(n=Count("*"))  # rows, not ids: an index-only scan on PostgreSQL
         .order_by()
+        .values_list("campaign", "n")
     )
-    for created in leads:
-        figures[created["campaign"]]["leads"] = created["n"]
-    for campaign_id, stage, n, amount in _entries_by_campaign(period, scope):
-        campaign = figures[campaign_id]
-        campaign[FUNNEL[stage]] = n
-        if stage == Stage.WON:
-            campaign["won_amount"] = money_of(amount)
-    decisions = (
+
+
+def _decisions_by_campaign(period: Period, scope: Scope) -> list[dict]:
+    """``{campaign, rejection_reason, accepted, rejected}`` of the handoffs opened in
+    the period that sales decided on."""
+    rows = (
         Handoff.objects.filter(
             scope.leads_q("lead__"),
             created_at__gte=period.start,
             created_at__lt=period.end,
             status__in=[*ACCEPTED, Handoff.Status.REJECTED],
         )
-        .values("lead__campaign", "rejection_reason")
+        .annotate(campaign=F("lead__campaign"))
+        .values("campaign", "rejection_reason")
         .annotate(
             accepted=Count("pk", filter=Q(status__in=ACCEPTED)),
             rejected=Count("pk", filter=Q(status=Handoff.Status.REJECTED)),
         )
         .order_by()
     )
-    for decided in decisions:
-        campaign = figures[decided["lead__campaign"]]
-        campaign["accepted"] += decided["accepted"]
-        campaign["rejected"] += decided["rejected"]
-        if decided["rejected"]:
-            campaign["reasons"][decided["rejection_reason"]] = decided["rejected"]
-    return figures
+    return [dict(row) for row in rows]
 
 
 def _reasons(counts: dict[str, int]) -> list[dict]:
@@ -303,10 +349,12 @@ def campaign_rows(
     """The campaign table for a period: a row per campaign with any spend, lead, stage,
     decision or credit in it (the campaign or channel of ``scope`` keeps only those
     campaigns), plus the "No campaign" row when no campaign or channel is chosen; most
-    spend first. Six queries, whatever the number of campaigns."""
+    spend first. Six queries, whatever the number of campaigns (and one a minute at most
+    asking whether the daily rollups answer: ``rollups.latest_rollup``)."""
     scope = scope or Scope()
-    figures = _by_campaign(period, scope)
-    credit = credit_by_campaign(period, scope, model=attribution)
+    rolled_up = rollups.fresh_rollup([period], scope) is not None
+    figures = _by_campaign(period, scope, rolled_up=rolled_up)
+    credit = credit_by_campaign(period, scope, model=attribution, rolled_up=rolled_up)
     ids = {key for key in (*figures, *credit) if key is not None}
     campaigns: dict[int | None, dict[str, Any]] = {
         about["pk"]: dict(about)

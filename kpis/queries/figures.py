@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce
 
 from campaigns.models import CostEntry
 from handoffs.models import Handoff
+from kpis.queries import rollups
 from kpis.queries.base import Scope, days_of, money_of
 from kpis.queries.buckets import Buckets, ByBucket, Figures, PeriodBuckets, fill
 from kpis.queries.handoff_figures import HANDOFF_FIGURES, duration, handoff_figures
@@ -49,9 +50,13 @@ STAY_STAGES = (Stage.NEW, Stage.MQL, Stage.SAL, Stage.SQL)
 MEDIAN = 0.5
 
 
-def lead_figures(buckets: Buckets, scope: Scope) -> ByBucket:
-    """``leads``: leads created in each bucket."""
+def lead_figures(buckets: Buckets, scope: Scope, *, rolled_up: bool = False) -> ByBucket:
+    """``leads``: leads created in each bucket (from the daily rollup if ``rolled_up``)."""
     result = fill(buckets, {"leads": 0})
+    if rolled_up:
+        for rolled in rollups.lead_rows(buckets, scope):
+            result[buckets.key(rolled["bucket"])]["leads"] = rolled["leads"]
+        return result
     rows = (
         Lead.objects.filter(
             scope.leads_q(), created_at__gte=buckets.start, created_at__lt=buckets.end
@@ -75,27 +80,32 @@ STAGE_OF: dict[str, str] = {
 }
 
 
-def stage_figures(buckets: Buckets, scope: Scope, needs: set[str]) -> ByBucket:
+def stage_figures(
+    buckets: Buckets, scope: Scope, needs: set[str], *, rolled_up: bool = False
+) -> ByBucket:
     """``mqls, sals, sqls, won, lost``: distinct leads that entered each stage in the
     bucket; ``won_amount``: the deals won in it; ``previous_mqls``: the MQLs of the
     bucket before each (the same query over one more bucket). Only the stages ``needs``
-    asks about are read."""
+    asks about are read (from the daily rollup if ``rolled_up``)."""
     lead_in = "previous_mqls" in needs
     span = buckets.lead_in() if lead_in else buckets
     counts = fill(span, {**dict.fromkeys(FUNNEL.values(), 0), "won_amount": money_of(0)})
     # Only the MQLs are counted in the lead-in bucket: the other stages start with the
     # buckets asked for, which spares the distinct count (a sort) a third of its rows.
     # The condition is on the indexed columns, so it filters the index range scan.
+    stages = sorted({STAGE_OF[need] for need in needs if need in STAGE_OF})
     mqls_only_before = Q(to_stage=Stage.MQL) | Q(changed_at__gte=buckets.start) if lead_in else Q()
     changes = StageChange.objects.filter(
         scope.leads_q("lead__"),
         mqls_only_before,
-        to_stage__in=sorted({STAGE_OF[need] for need in needs if need in STAGE_OF}),
+        to_stage__in=stages,
         changed_at__gte=span.start,
         changed_at__lt=span.end,
     ).order_by()
     rows: list[Figures]
-    if isinstance(span, PeriodBuckets):
+    if rolled_up:
+        rows = rollups.stage_rows(span, scope, stages)
+    elif isinstance(span, PeriodBuckets):
         rows = _stage_rows_by_period(changes, span)
     else:
         grouped = changes.values("to_stage", bucket=span.of("changed_at")).annotate(
@@ -261,10 +271,17 @@ def gather(
         raise ValueError(f"Unknown KPI figures: {', '.join(sorted(unknown))}.")
     sources = {FIGURES[need] for need in wanted}
     queries: list[Callable[[], ByBucket]] = []
+    rolled_up = (
+        bool(sources & {"leads", "stages"})
+        and rollups.fresh_rollup(
+            buckets.lead_in().periods if "previous_mqls" in wanted else buckets.periods, scope
+        )
+        is not None
+    )
     if "leads" in sources:
-        queries.append(lambda: lead_figures(buckets, scope))
+        queries.append(lambda: lead_figures(buckets, scope, rolled_up=rolled_up))
     if "stages" in sources:
-        queries.append(lambda: stage_figures(buckets, scope, wanted))
+        queries.append(lambda: stage_figures(buckets, scope, wanted, rolled_up=rolled_up))
     if "spend" in sources:
         queries.append(lambda: spend_figures(buckets, scope))
     if "handoffs" in sources:

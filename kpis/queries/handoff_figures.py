@@ -22,7 +22,7 @@ from alignment.models import AgreementVersion
 from handoffs.models import Handoff
 from kpis.queries.base import Scope, minutes_of
 from kpis.queries.buckets import Buckets, ByBucket, Figures, fill
-from kpis.queries.percentile import Percentile
+from kpis.queries.percentile import Percentile, Seconds
 from leads.models import Lead
 
 #: Handoffs sales accepted: claimed and kept, or worked until the lead left the funnel.
@@ -94,7 +94,7 @@ def speed_aggregates(steps: Iterable[str] | None = None) -> dict[str, Percentile
     wanted = set(steps) if steps is not None else None
     return {
         f"{name}_{which}": Percentile(
-            duration(start, end),
+            Seconds(duration(start, end)),
             fraction,
             filter=Q(**{f"{start}__isnull": False, f"{end}__isnull": False}),
         )

@@ -75,6 +75,7 @@ from kpis.queries import (
     rep_rows,
     values,
 )
+from kpis.rollups import refresh_rollups
 from leads.models import Stage
 from tests.factories import CampaignFactory, CostEntryFactory, TouchpointFactory
 from tests.kpis.builders import BEFORE_MARCH, MARCH, MINUTE, NOW, at, history, lead_created, opened
@@ -346,9 +347,11 @@ def export(browser, table: str, **params):
     return csv_rows(browser.get(f"/dashboard/export/{table}.csv", {**MARCH_QUERY, **params}))
 
 
-@pytest.fixture
-def march(db, rep, other_rep):
-    """The data set of the module docstring."""
+@pytest.fixture(params=["live", "rolled_up"])
+def march(request, db, rep, other_rep):
+    """The data set of the module docstring; every test runs twice: on the events
+    themselves, and with the daily rollups rebuilt (which the pages and the API then read
+    for the company, a campaign or a channel)."""
     sam, rob = rep, other_rep
     a = CampaignFactory(name="A", channel=Channel.EMAIL)
     b = CampaignFactory(name="B", channel=Channel.EMAIL)
@@ -504,6 +507,8 @@ def march(db, rep, other_rep):
     history(p2, ("mql", at(21, month=2)), ("recycled", at(21, 10, 20, month=2)))
     handed_off(p2, at(21, month=2), rob, 1, 2, **rejected(rob, 20, "no_need"))
     touched(p2, (c, at(20, month=2)))
+    if request.param == "rolled_up":
+        refresh_rollups()
 
 
 @pytest.fixture

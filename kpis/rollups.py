@@ -1,0 +1,135 @@
+"""Rebuilding the KPI rollups: the daily sums the dashboard, ``kpis/summary`` and
+``kpis/campaigns`` read instead of a million leads (``kpis.queries.rollups`` reads them).
+
+Every table is rebuilt whole, in one transaction, from the events themselves: a lead that
+changes campaign, a merge, a handoff claimed weeks after it opened are all in the next
+rebuild, with nothing to keep in step between two rebuilds. Readers see the previous
+rollups until it commits. Beat runs it every ``KPI_ROLLUP_MINUTES``; how long it takes at
+a million leads is in ``bench/README.md``.
+"""
+
+import time
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from handoffs.models import Handoff
+from kpis.models import DailyCredit, DailyDecisions, DailyLeads, DailyStageEntries, Rollup
+from kpis.queries.base import kpi_time_zone
+from kpis.queries.campaigns import ATTRIBUTIONS, credit_sql
+from kpis.queries.figures import FUNNEL
+from kpis.queries.handoff_figures import ACCEPTED
+from kpis.queries.rollups import remember
+from leads.models import Lead, Stage, StageChange
+
+
+def _insert(table: type, columns: dict[str, str] | list[str], select: QuerySet | tuple) -> None:
+    """``INSERT INTO table (…) SELECT …``: the rows never leave the database. ``columns``
+    maps the table's fields to the aliases of a queryset's columns, or lists the fields
+    in the order of a raw ``(sql, params)``'s columns."""
+    quote = connection.ops.quote_name
+    if isinstance(select, QuerySet):
+        assert isinstance(columns, dict)
+        sql, params = select.query.sql_with_params()
+        # By the aliases of the ORM's query, whatever order it put its columns in.
+        sql = f"SELECT {', '.join('q.' + quote(a) for a in columns.values())} FROM ({sql}) q"
+    else:
+        sql, params = select
+    names = ", ".join(quote(table._meta.get_field(field).column) for field in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(table._meta.db_table)} ({names}) {sql}", params)
+
+
+def _stage_entries_sql(day: TruncDate) -> tuple[str, list]:
+    """Each lead's entries into a funnel stage, one row per lead, stage and day, with the
+    day it last entered that stage before, grouped by day, the lead's campaign, stage and
+    that previous day."""
+    per_day, params = (
+        StageChange.objects.filter(to_stage__in=list(FUNNEL))
+        .annotate(day=day, stage=F("to_stage"), lead_ref=F("lead_id"))
+        .values("lead_ref", "stage", "day")
+        .annotate(amount=Sum("amount"))
+        .order_by()
+        .query.sql_with_params()
+    )
+    quote = connection.ops.quote_name
+    lead = Lead._meta
+    sql = f"""
+        SELECT e.day, lead_row.{quote("campaign_id")}, e.stage, e.previous_day,
+            COUNT(*), SUM(e.amount)
+        FROM (
+            SELECT g.lead_ref, g.stage, g.day, g.amount,
+                LAG(g.day) OVER (PARTITION BY g.lead_ref, g.stage ORDER BY g.day)
+                    AS previous_day
+            FROM ({per_day}) g
+        ) e
+        JOIN {quote(lead.db_table)} lead_row ON lead_row.{quote("id")} = e.lead_ref
+        GROUP BY e.day, lead_row.{quote("campaign_id")}, e.stage, e.previous_day
+    """
+    return sql, list(params)
+
+
+@transaction.atomic
+def refresh_rollups(*, now: datetime | None = None) -> Rollup:
+    """Rebuild every daily rollup from the events, with days cut in the team's zone."""
+    started = time.monotonic()
+    now = now or timezone.now()
+    zone = kpi_time_zone()
+    with connection.cursor() as cursor:
+        for table in (DailyLeads, DailyStageEntries, DailyDecisions, DailyCredit):
+            # DELETE, not TRUNCATE: its lock would make readers wait for the rebuild.
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table._meta.db_table)}")
+    _insert(
+        DailyLeads,
+        {"day": "day", "campaign": "campaign_ref", "leads": "leads"},
+        Lead.objects.annotate(day=TruncDate("created_at", tzinfo=zone), campaign_ref=F("campaign"))
+        .values("day", "campaign_ref")
+        .annotate(leads=Count("*"))
+        .order_by(),
+    )
+    _insert(
+        DailyStageEntries,
+        ["day", "campaign", "stage", "previous_day", "leads", "amount"],
+        _stage_entries_sql(TruncDate("changed_at", tzinfo=zone)),
+    )
+    _insert(
+        DailyDecisions,
+        {
+            "day": "day",
+            "campaign": "campaign_ref",
+            "rejection_reason": "reason",
+            "accepted": "accepted",
+            "rejected": "rejected",
+        },
+        Handoff.objects.filter(status__in=[*ACCEPTED, Handoff.Status.REJECTED])
+        .annotate(
+            day=TruncDate("created_at", tzinfo=zone),
+            campaign_ref=F("lead__campaign"),
+            reason=F("rejection_reason"),
+        )
+        .values("day", "campaign_ref", "reason")
+        .annotate(
+            accepted=Count("pk", filter=Q(status__in=ACCEPTED)),
+            rejected=Count("pk", filter=Q(status=Handoff.Status.REJECTED)),
+        )
+        .order_by(),
+    )
+    reached = StageChange.objects.filter(to_stage__in=[Stage.SQL, Stage.WON]).annotate(
+        day=TruncDate("changed_at", tzinfo=zone)
+    )
+    for model in ATTRIBUTIONS:
+        sql, params = credit_sql(reached, model)
+        _insert(
+            DailyCredit,
+            ["campaign", "stage", "share", "amount", "day", "model"],
+            (f"SELECT c.*, %s FROM ({sql}) c", [model, *params]),
+        )
+    Rollup.objects.all().delete()
+    rollup = Rollup.objects.create(
+        refreshed_at=now, time_zone=str(zone), seconds=round(time.monotonic() - started, 3)
+    )
+    transaction.on_commit(lambda: remember(rollup))
+    return rollup
