@@ -1,5 +1,7 @@
 """Template context shared by every page: the caller's roles and unread count."""
 
+from functools import cache
+
 from alignment.models import Notification
 from alignment.roles import MANAGER, MARKETING, SALES, has_role, roles_of
 
@@ -17,7 +19,9 @@ def navigation(request) -> dict:
         "is_sales": has_role(user, SALES),
         "is_manager": has_role(user, MANAGER),
         "role_label": role_label,
-        "unread_notifications": Notification.objects.filter(
-            recipient=user, in_app=True, read_at__isnull=True
-        ).count(),
+        # Counted when a template first shows it (the templates call it; once a render):
+        # fragments without the navigation do not pay for it.
+        "unread_notifications": cache(
+            Notification.objects.filter(recipient=user, in_app=True, read_at__isnull=True).count
+        ),
     }

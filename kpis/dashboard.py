@@ -1,9 +1,10 @@
 """The dashboard's content, built from ``kpis.queries`` for the page and its CSV exports.
 
 ``DashboardQuery`` is what the filters asked for (``forms.DashboardFilterForm.query``);
-``load`` reads every number the page shows in a fixed number of queries, whatever the
-number of campaigns, reps or weeks. The CSV export (``kpis.exports``) calls the same
-query functions with the same query, so a download and the page never disagree. What is
+the page is made of ``SECTIONS``, each loaded by a request of its own and reading its
+numbers in a fixed number of queries, whatever the number of campaigns, reps or weeks.
+The CSV export (``kpis.exports``) calls the same query functions with the same query, so
+a download and the page never disagree. What is
 here is presentation: which KPIs are cards and how they read, chart labels, the order of
 the campaign table; the arithmetic stays in ``kpis.queries``.
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 from django.utils.safestring import SafeString
 
+from alignment.roles import SALES, has_role
 from alignment.templatetags.tandem import EMPTY, duration, money, percent, signed_percent
 from campaigns.models import Channel
 from kpis.charts import Point, line_chart
@@ -36,6 +38,7 @@ from kpis.queries import (
     compare,
     rep_rows,
     trends,
+    values,
 )
 from kpis.queries.comparison import SUMMARY_FIELDS
 
@@ -343,14 +346,21 @@ def campaign_columns(sort: str) -> list[Column]:
 # The rep table -----------------------------------------------------------------------------
 
 
-def you_vs_team(rows: list[RepRow], user_id: int, comparison: Comparison) -> dict | None:
+#: The team's numbers a rep's own are set against (the rest is the rep table's totals).
+TEAM_METRICS = [
+    "speed_to_claim_minutes_median",
+    "speed_to_contact_minutes_median",
+    "sla_compliance_rate",
+]
+
+
+def you_vs_team(rows: list[RepRow], user_id: int, team: dict[str, Value]) -> dict | None:
     """A rep's own speed and win rate next to the team's: medians and rates of the whole
-    scope from the comparison, counts as the team's total of the rep table. None when
-    the rep has nothing in this period and scope (no handoff, no lead that moved)."""
+    scope (``team``: ``TEAM_METRICS``), counts as the team's total of the rep table. None
+    when the rep has nothing in this period and scope (no handoff, no lead that moved)."""
     mine = next((row for row in rows if row.rep == user_id), None)
     if mine is None or not (mine.handoffs or mine.sqls or mine.won or mine.lost):
         return None
-    team = comparison.current
     won = sum(row.won for row in rows)
     decided = won + sum(row.lost for row in rows)
     lines = [
@@ -415,22 +425,69 @@ def active_goals() -> tuple[list[GoalProgress], bool]:
     return goals_with_progress(goals[:GOALS_SHOWN]), len(goals) > GOALS_SHOWN
 
 
-def load(query: DashboardQuery, *, user) -> dict[str, Any]:
-    """Every number of the page for ``query``; ``user`` finds a rep's own row."""
+def _numbers(query: DashboardQuery, user) -> dict[str, Any]:
     comparison = compare(query.period, query.scope)
-    goals, more_goals = active_goals()
-    reps = rep_rows(query.period, query.scope)
-    campaigns = campaign_rows(query.period, query.scope, attribution=query.attribution)
     return {
         "comparison": comparison,
         "numbers": funnel_numbers(comparison),
         "cards": cards(comparison),
-        "goals": goals,
-        "more_goals": more_goals,
-        "charts": charts(dashboard_trends(query), query.interval),
         "speed": speed_steps(comparison),
-        "campaigns": campaign_table(sort_campaigns(campaigns, query.sort)),
-        "columns": campaign_columns(query.sort),
-        "reps": reps,
-        "you": you_vs_team(reps, user.pk, comparison),
     }
+
+
+def _goals(query: DashboardQuery, user) -> dict[str, Any]:
+    goals, more_goals = active_goals()
+    return {"goals": goals, "more_goals": more_goals}
+
+
+def _you(query: DashboardQuery, user) -> dict[str, Any]:
+    reps = rep_rows(query.period, query.scope)
+    return {"you": you_vs_team(reps, user.pk, values(query.period, query.scope, TEAM_METRICS))}
+
+
+def _trends(query: DashboardQuery, user) -> dict[str, Any]:
+    return {"charts": charts(dashboard_trends(query), query.interval)}
+
+
+def _campaigns(query: DashboardQuery, user) -> dict[str, Any]:
+    rows = campaign_rows(query.period, query.scope, attribution=query.attribution)
+    return {
+        "campaigns": campaign_table(sort_campaigns(rows, query.sort)),
+        "columns": campaign_columns(query.sort),
+    }
+
+
+def _reps(query: DashboardQuery, user) -> dict[str, Any]:
+    return {"reps": rep_rows(query.period, query.scope)}
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of the page with its own request (htmx loads each when the page opens), so
+    the page is on screen at once and no part waits for another's queries."""
+
+    name: str
+    label: str
+    load: Callable[[DashboardQuery, Any], dict[str, Any]]
+    #: Shown to sales reps only (their own numbers next to the team's).
+    reps_only: bool = False
+
+
+#: The sections in the order the page shows them.
+SECTIONS: dict[str, Section] = {
+    section.name: section
+    for section in (
+        Section("goals", "goals", _goals),
+        Section("you", "your numbers", _you, reps_only=True),
+        Section("numbers", "key numbers", _numbers),
+        Section("trends", "trends", _trends),
+        Section("campaigns", "campaign table", _campaigns),
+        Section("reps", "rep table", _reps),
+    )
+}
+
+
+def sections_for(user) -> list[Section]:
+    """The sections ``user`` is shown: "you" for those who work leads (sales)."""
+    rep = has_role(user, SALES)
+    return [section for section in SECTIONS.values() if rep or not section.reps_only]

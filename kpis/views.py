@@ -3,6 +3,7 @@ trends and the campaign and rep tables, each table also as CSV) and the calibrat
 report (how well scores foretold what sales did with the leads).
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import Http404, HttpResponseBadRequest
@@ -14,12 +15,33 @@ from django.views.decorators.http import require_POST
 from alignment.pages import role_required
 from alignment.roles import MANAGER, MARKETING, has_role
 from alignment.services import NoAgreementInForce, agreement_in_force, propose_agreement
-from kpis.dashboard import TREND_METRICS, load
+from kpis.dashboard import SECTIONS, TREND_METRICS, sections_for
 from kpis.exports import TABLES, filename, trend_csv, write_csv
 from kpis.forms import CalibrationForm, DashboardFilterForm
 from kpis.queries import ATTRIBUTION_LABELS, ATTRIBUTIONS, calibration, trend_metrics
 from kpis.queries.base import in_kpi_time_zone
 from kpis.queries.buckets import INTERVALS
+from kpis.queries.rollups import fresh_rollup
+
+
+def _page_context(request) -> dict:
+    """What the page and each of its sections share: the filters and the query."""
+    form = DashboardFilterForm(request.GET, user=request.user)
+    query = form.query()
+    leads_url = reverse("leads:list")
+    if query.scope.campaign:
+        leads_url += f"?campaign={query.scope.campaign}"
+    return {
+        "form": form,
+        "query": query,
+        "period": query.period,
+        "previous_period": query.period.previous(),
+        "period_label": query.label,
+        "leads_url": leads_url,
+        "attributions": [(model, ATTRIBUTION_LABELS[model]) for model in ATTRIBUTIONS],
+        "intervals": INTERVALS,
+        "can_open_campaigns": has_role(request.user, MARKETING, MANAGER),
+    }
 
 
 @role_required()
@@ -27,27 +49,46 @@ def dashboard(request):
     """The page both teams read every Monday: goals, the funnel, the key numbers against
     the period before, trends, speed to lead, and the campaign and rep tables.
 
+    The page itself holds the filters; each section (``dashboard.SECTIONS``) arrives by
+    a request of its own (htmx, as the page opens; without JavaScript, a link to it).
     Days, weeks and months are the team's whoever reads the page, as in the API, the
     CSV exports and the goals (``in_kpi_time_zone``).
     """
     with in_kpi_time_zone():
-        form = DashboardFilterForm(request.GET, user=request.user)
-        query = form.query()
-        leads_url = reverse("leads:list")
-        if query.scope.campaign:
-            leads_url += f"?campaign={query.scope.campaign}"
-        context = {
-            "form": form,
-            "query": query,
-            "period": query.period,
-            "period_label": query.label,
-            "leads_url": leads_url,
-            "attributions": [(model, ATTRIBUTION_LABELS[model]) for model in ATTRIBUTIONS],
-            "intervals": INTERVALS,
-            "can_open_campaigns": has_role(request.user, MARKETING, MANAGER),
-            **load(query, user=request.user),
-        }
+        context = _page_context(request)
+        query = context["query"]
+        rollup = fresh_rollup([context["previous_period"], query.period], query.scope)
+        querystring = request.GET.urlencode()
+        context["sections"] = [
+            {
+                "name": section.name,
+                "label": section.label,
+                "url": reverse("kpis:section", args=[section.name])
+                + (f"?{querystring}" if querystring else ""),
+            }
+            for section in sections_for(request.user)
+        ]
+        context["as_of"] = rollup.refreshed_at if rollup else None
+        context["rollup_minutes"] = settings.KPI_ROLLUP_MINUTES
         return render(request, "kpis/dashboard.html", context)
+
+
+@role_required()
+def dashboard_section(request, name: str):
+    """One section of the dashboard for the page's filters: the fragment htmx puts in
+    its place, or a page of its own for a browser without JavaScript."""
+    section = SECTIONS.get(name)
+    if section is None or section not in sections_for(request.user):
+        raise Http404("No such section.")
+    with in_kpi_time_zone():
+        context = _page_context(request)
+        context.update(section.load(context["query"], request.user))
+        context["section"] = section
+        template = f"kpis/sections/{name}.html"
+        if not request.htmx:
+            context["section_template"] = template
+            template = "kpis/section_page.html"
+        return render(request, template, context)
 
 
 @role_required()

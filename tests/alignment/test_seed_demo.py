@@ -29,6 +29,7 @@ from leads.models import Comment, Lead, Stage, StageChange, Touchpoint
 from leads.rescoring import run_rescore, start_rescore
 from leads.rules.models import ScoreChange
 from tests.conftest import ensure_reference_data
+from tests.pages.dashboard_page import dashboard
 
 pytestmark = pytest.mark.no_always_open
 
@@ -396,5 +397,5 @@ def test_goals_run_for_the_month_and_quarter_the_demo_is_opened_in(seeded, clien
     assert Goal.objects.count() == 4
 
     client.force_login(user("manager"))
-    page = client.get("/dashboard/").content.decode()
+    page = dashboard(client).content.decode()
     assert 'role="progressbar"' in page

@@ -68,6 +68,7 @@ def test_a_manager_switches_the_model_and_the_period_and_downloads_the_campaigns
     expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
     expect(page.locator("svg.chart")).to_have_count(4)
     expect(page.get_by_role("progressbar")).to_have_count(2)
+    expect(page.locator(".dashboard-section--loading")).to_have_count(0)  # htmx loaded them
     table = page.locator("table.campaign-table")
     roi_first_touch = table.locator("td[data-column=roi]").all_inner_texts()
 
@@ -77,6 +78,7 @@ def test_a_manager_switches_the_model_and_the_period_and_downloads_the_campaigns
     linear.click()
     expect(linear).to_have_attribute("aria-current", "true")
     assert "attribution=linear" in page.url
+    expect(page.locator(".dashboard-section--loading")).to_have_count(0)  # htmx loaded them
     assert table.locator("td[data-column=roi]").all_inner_texts() != roi_first_touch
 
     page.get_by_label("Period", exact=True).select_option("90")
@@ -86,6 +88,7 @@ def test_a_manager_switches_the_model_and_the_period_and_downloads_the_campaigns
     assert "attribution=linear" in page.url
     expect(page.locator(".page-header strong")).to_have_text("Last 90 days")
     expect(page.locator("svg.chart")).to_have_count(4)
+    expect(page.locator(".dashboard-section--loading")).to_have_count(0)  # htmx loaded them
     names = table.locator("td.cell-name .cell-title > :first-child").all_inner_texts()
     assert names and all(name.startswith(("Northern", "Campaign 6")) for name in names)
 
@@ -199,13 +202,16 @@ def test_screenshots_of_the_dashboard_for_each_role(open_as, shots, story, live_
         page = open_as(username, width=1366, height=900)
         page.goto(f"{live_server.url}/dashboard/")
         expect(page.locator("svg.chart")).to_have_count(4)
+        expect(page.locator(".dashboard-section--loading")).to_have_count(0)  # htmx loaded them
         assert page.evaluate("document.documentElement.scrollWidth") <= 1366
         shots.take(page, f"dashboard-{name}")
     narrow = open_as("max", width=1024, height=800)
     narrow.goto(f"{live_server.url}/dashboard/")
+    expect(narrow.locator(".dashboard-section--loading")).to_have_count(0)
     shots.take(narrow, "dashboard-manager-1024")
     # Printed on A4: about 794 CSS pixels wide.
     printed = open_as("max", width=794, height=1123)
     printed.goto(f"{live_server.url}/dashboard/")
+    expect(printed.locator(".dashboard-section--loading")).to_have_count(0)
     printed.emulate_media(media="print")
     shots.take(printed, "dashboard-manager-print")

@@ -8,10 +8,11 @@ from django.utils import timezone
 from alignment.models import Notification
 from alignment.services import notify
 from tests.factories import CampaignFactory
+from tests.pages.dashboard_page import dashboard
 
 
 def test_the_dashboard_shows_the_funnel_and_numbers(client_as, manager, mql_lead):
-    response = client_as(manager).get(reverse("kpis:dashboard"))
+    response = dashboard(client_as(manager))
 
     numbers = response.context["numbers"]
     body = response.content.decode()
@@ -23,13 +24,13 @@ def test_the_dashboard_shows_the_funnel_and_numbers(client_as, manager, mql_lead
 def test_the_dashboard_narrows_to_a_campaign(client_as, manager, mql_lead):
     other = CampaignFactory()
 
-    response = client_as(manager).get(reverse("kpis:dashboard"), {"campaign": other.pk})
+    response = dashboard(client_as(manager), {"campaign": other.pk})
 
     assert response.context["numbers"].leads == 0
 
 
 def test_the_dashboard_narrows_to_a_channel(client_as, manager, mql_lead):
-    response = client_as(manager).get(reverse("kpis:dashboard"), {"channel": "email"})
+    response = dashboard(client_as(manager), {"channel": "email"})
 
     assert response.context["numbers"].mqls == 1
 
@@ -38,9 +39,7 @@ def test_the_dashboard_takes_a_custom_period(client_as, manager, mql_lead):
     today = timezone.localdate()
     start, end = today - timedelta(days=200), today - timedelta(days=100)
 
-    response = client_as(manager).get(
-        reverse("kpis:dashboard"), {"start": start.isoformat(), "end": end.isoformat()}
-    )
+    response = dashboard(client_as(manager), {"start": start.isoformat(), "end": end.isoformat()})
 
     assert response.context["numbers"].leads == 0
     assert response.context["period"].start.date() == start
