@@ -393,21 +393,32 @@ def percentile(samples: list[float], share: float) -> float:
     return ordered[index]
 
 
-def time_request(client, url: str, requests: int) -> tuple[list[float], int, int]:
+def time_request(client, url: str | tuple[str, ...], requests: int) -> tuple[list[float], int]:
+    """Samples of the server time of ``url`` (of all of them one after another, for a
+    tuple) and the queries of the last one. A dashboard section is asked for as htmx
+    asks for it."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    urls = url if isinstance(url, tuple) else (url,)
+
+    def get_all():
+        for one in urls:
+            headers = {"HX-Request": "true"} if "/dashboard/section/" in one else {}
+            response = client.get(one, headers=headers)
+            if response.status_code != 200:
+                body = response.content[:300]
+                raise SystemExit(f"{one} answered {response.status_code}: {body!r}")
+
     for _ in range(2):  # warm the caches a long-running server would have warm
-        response = client.get(url)
+        get_all()
     samples = []
     for _ in range(requests):
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
-            response = client.get(url)
+            get_all()
             samples.append((time.perf_counter() - started) * 1000)
-    if response.status_code != 200:
-        raise SystemExit(f"{url} answered {response.status_code}: {response.content[:300]!r}")
-    return samples, len(captured), response.status_code
+    return samples, len(captured)
 
 
 def time_floor(statement: str, params: list, requests: int) -> list[float]:
@@ -428,8 +439,9 @@ def time_floor(statement: str, params: list, requests: int) -> list[float]:
 @dataclass
 class Target:
     label: str
-    url: str
-    floor: str
+    url: str | tuple[str, ...]
+    #: The cheapest single statement answering the same question; None: no figure asked.
+    floor: str | None
     floor_params: Callable[[], list]
 
 
@@ -498,10 +510,25 @@ def targets() -> list[Target]:
         JOIN leads_lead l ON l.id = s.lead_id
         ORDER BY s.score DESC, s.lead_id DESC
     """
+    sections = {
+        "goals": (None, list),
+        "numbers": (funnel_floor, lambda: span() * 2),
+        "trends": (trend_floor, span),
+        "campaigns": (campaign_floor, span),
+        "reps": (reps_floor, span),
+    }
     return [
+        Target("dashboard page (last 90 days)", "/dashboard/?period=90", None, list),
+        *(
+            Target(f"dashboard: {name}", f"/dashboard/section/{name}/?period=90", floor, params)
+            for name, (floor, params) in sections.items()
+        ),
         Target(
-            "dashboard page (last 90 days)",
-            "/dashboard/?period=90",
+            "dashboard: page and every section, one after another",
+            (
+                "/dashboard/?period=90",
+                *(f"/dashboard/section/{name}/?period=90" for name in sections),
+            ),
             funnel_floor,
             lambda: span() * 2,
         ),
@@ -536,20 +563,20 @@ def measure(cast: Cast, requests: int) -> list[Figure]:
     client.force_login(cast.manager)
     figures = []
     for target in targets():
-        samples, queries, _status = time_request(client, target.url, requests)
-        floor = time_floor(target.floor, target.floor_params(), requests)
+        samples, queries = time_request(client, target.url, requests)
+        floor = time_floor(target.floor, target.floor_params(), requests) if target.floor else []
         figure = Figure(
             target.label,
             statistics.median(samples),
             percentile(samples, 0.95),
             queries,
-            statistics.median(floor),
-            percentile(floor, 0.95),
+            statistics.median(floor) if floor else None,
+            percentile(floor, 0.95) if floor else None,
         )
         print(
             f"  {figure.label}: p50 {figure.p50_ms:.0f} ms, p95 {figure.p95_ms:.0f} ms, "
-            f"{figure.queries} queries; floor p50 {figure.floor_p50_ms:.0f} ms, "
-            f"p95 {figure.floor_p95_ms:.0f} ms (load {load()})",
+            f"{figure.queries} queries; floor {_ms(figure.floor_p50_ms)} / "
+            f"{_ms(figure.floor_p95_ms)} (load {load()})",
             flush=True,
         )
         figures.append(figure)
@@ -591,14 +618,21 @@ def prepare_rollups(*, live: bool) -> list[float]:
     return took
 
 
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f} ms"
+
+
 def print_table(figures: list[Figure]) -> None:
+    """The figures against the target (p95 under 300 ms, at most 10 queries), which is
+    for one request: the page and its sections one after another are several."""
     print("\n| | p50 | p95 | queries | floor p50 | floor p95 | target met |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | :---: |")
     for f in figures:
-        met = "yes" if f.p95_ms < 300 and (f.queries or 0) <= 10 else "no"
+        several = "one after another" in f.label
+        met = "—" if several else "yes" if f.p95_ms < 300 and (f.queries or 0) <= 10 else "no"
         print(
             f"| {f.label} | {f.p50_ms:.0f} ms | {f.p95_ms:.0f} ms | {f.queries} | "
-            f"{f.floor_p50_ms:.0f} ms | {f.floor_p95_ms:.0f} ms | {met} |"
+            f"{_ms(f.floor_p50_ms)} | {_ms(f.floor_p95_ms)} | {met} |"
         )
 
 

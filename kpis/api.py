@@ -39,6 +39,8 @@ from kpis.queries import (
 )
 from kpis.queries.base import in_kpi_time_zone
 from kpis.queries.buckets import INTERVALS, bucket_start
+from kpis.queries.metrics import PREVIOUS_METRICS
+from kpis.queries.rollups import fresh_rollup
 
 DEFAULT_DAYS = 30
 # Far enough apart for any real report, close enough that date arithmetic never overflows.
@@ -125,17 +127,24 @@ def value_field(metric: Metric, *, nullable: bool = False) -> serializers.Field:
     return serializers.FloatField(**options)
 
 
-def metric_fields(*, nullable: bool = False) -> dict[str, serializers.Field]:
-    """A field per KPI of the summary (``DEFAULT_METRICS``); snapshot metrics (about now)
-    are null for a period before."""
+def metric_fields(names: list[str], *, nullable: bool = False) -> dict[str, serializers.Field]:
+    """A field per KPI of ``names``; snapshot metrics (about now) are null for a period
+    before."""
     return {
         name: value_field(METRICS[name], nullable=nullable or METRICS[name].snapshot)
-        for name in DEFAULT_METRICS
+        for name in names
     }
 
 
 PreviousSerializer = type(
-    "KpiPreviousSerializer", (serializers.Serializer,), metric_fields(nullable=True)
+    "KpiPreviousSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "The KPIs of the summary for the period before, but speed to lead "
+        "(``kpis.queries.PREVIOUS_METRICS``): each of its percentiles is a sort of the "
+        "period's handoffs, and the period asked for is the one people act on.",
+        **metric_fields(PREVIOUS_METRICS, nullable=True),
+    },
 )
 
 SummarySerializer = type(
@@ -146,11 +155,16 @@ SummarySerializer = type(
         "for the period, and for the period of equal length before it (``previous``).",
         "start": serializers.DateField(),
         "end": serializers.DateField(),
-        **metric_fields(),
+        **metric_fields(DEFAULT_METRICS),
         "currency": serializers.CharField(help_text="The currency of every money field."),
         "previous_start": serializers.DateField(),
         "previous_end": serializers.DateField(),
         "previous": PreviousSerializer(help_text="The same numbers for the period before."),
+        "as_of": serializers.DateTimeField(
+            allow_null=True,
+            help_text="When the daily rollups the counts of leads and stages were read from "
+            "were added up (every KPI_ROLLUP_MINUTES); null: every figure was computed now.",
+        ),
     },
 )
 
@@ -173,7 +187,8 @@ class SummaryView(InKpiTimeZone, APIView):
     )
     def get(self, request):
         query = read_query(SummaryQuerySerializer, request)
-        numbers = compare(query.period(), query.scope())
+        numbers = compare(query.period(), query.scope(), previous_names=PREVIOUS_METRICS)
+        rollup = fresh_rollup([numbers.previous_period, numbers.period], query.scope())
         return Response(
             SummarySerializer(
                 {
@@ -184,6 +199,7 @@ class SummaryView(InKpiTimeZone, APIView):
                     "previous_start": numbers.previous_period.first_day,
                     "previous_end": numbers.previous_period.last_day,
                     "previous": numbers.previous,
+                    "as_of": rollup.refreshed_at if rollup else None,
                 }
             ).data
         )

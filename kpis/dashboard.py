@@ -41,6 +41,7 @@ from kpis.queries import (
     values,
 )
 from kpis.queries.comparison import SUMMARY_FIELDS
+from kpis.queries.metrics import PREVIOUS_METRICS
 
 
 @dataclass(frozen=True)
@@ -426,7 +427,7 @@ def active_goals() -> tuple[list[GoalProgress], bool]:
 
 
 def _numbers(query: DashboardQuery, user) -> dict[str, Any]:
-    comparison = compare(query.period, query.scope)
+    comparison = compare(query.period, query.scope, previous_names=PREVIOUS_METRICS)
     return {
         "comparison": comparison,
         "numbers": funnel_numbers(comparison),

@@ -28,6 +28,7 @@ from kpis.queries import (
     currency,
     rep_rows,
 )
+from kpis.queries.metrics import PREVIOUS_METRICS
 
 #: The first characters that make a spreadsheet read a cell as a formula (OWASP).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -100,9 +101,9 @@ def trend_csv(query: DashboardQuery, names: list[str]) -> tuple[list[str], list[
 
 
 def summary_csv(query: DashboardQuery) -> tuple[list[str], list[list[Any]]]:
-    """Every KPI of ``kpis/summary/``, for the period and the one before it; the
-    currency is given on the money rows."""
-    comparison = compare(query.period, query.scope)
+    """Every KPI of ``kpis/summary/``, for the period and the one before it (speed to
+    lead for the period only, as the API); the currency is given on the money rows."""
+    comparison = compare(query.period, query.scope, previous_names=PREVIOUS_METRICS)
     header = ["metric", "label", "kind", "value", "previous", "currency"]
     return header, [
         [

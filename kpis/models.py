@@ -140,7 +140,8 @@ class DailyStageEntries(models.Model):
     A lead counts once per period however often it entered the stage in it: a period
     from day D counts the rows whose ``previous_day`` is before D (or None), so distinct
     leads over any run of days are exact sums of these rows. ``amount`` sums the deal
-    amounts of every entry (won revenue)."""
+    amounts of every entry (won revenue). Each row is there once per campaign and once
+    more in the company's sums (``company``)."""
 
     day = models.DateField()
     campaign = models.ForeignKey(
@@ -150,9 +151,12 @@ class DailyStageEntries(models.Model):
     previous_day = models.DateField(null=True)
     leads = models.PositiveIntegerField()
     amount = models.DecimalField(max_digits=18, decimal_places=2, null=True)
+    #: The same rows summed over every campaign (``campaign`` is None): what the company's
+    #: figures read, a hundredth of the rows of a campaign's.
+    company = models.BooleanField(default=False, db_default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["day", "stage"], name="daily_stage_day")]
+        indexes = [models.Index(fields=["company", "day", "stage"], name="daily_stage_day")]
 
     def __str__(self) -> str:
         return f"{self.day}: {self.leads} leads of campaign {self.campaign_id} to {self.stage}"

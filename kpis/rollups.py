@@ -12,7 +12,7 @@ import time
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -94,6 +94,20 @@ def refresh_rollups(*, now: datetime | None = None) -> Rollup:
         DailyStageEntries,
         ["day", "campaign", "stage", "previous_day", "leads", "amount"],
         _stage_entries_sql(TruncDate("changed_at", tzinfo=zone)),
+    )
+    _insert(
+        DailyStageEntries,
+        {
+            "day": "day",
+            "stage": "stage",
+            "previous_day": "previous_day",
+            "leads": "total",
+            "amount": "total_amount",
+            "company": "company",
+        },
+        DailyStageEntries.objects.values("day", "stage", "previous_day")
+        .annotate(total=Sum("leads"), total_amount=Sum("amount"), company=Value(True))
+        .order_by(),
     )
     _insert(
         DailyDecisions,

@@ -41,11 +41,15 @@ def compare(
     names: Iterable[str] | None = None,
     *,
     now: datetime | None = None,
+    previous_names: Iterable[str] | None = None,
 ) -> Comparison:
     """The metrics ``names`` (default ``DEFAULT_METRICS``) for the period and the one
-    before it, in one query per table (each query covers both periods)."""
+    before it (only ``previous_names`` of them, if given: ``PREVIOUS_METRICS`` leaves out
+    speed to lead), in one query per table (each query covers both periods)."""
     previous = period.previous()
-    both = per_bucket(PeriodBuckets([previous, period]), scope, names, now=now)
+    both = per_bucket(
+        PeriodBuckets([previous, period]), scope, names, now=now, earlier_names=previous_names
+    )
     return Comparison(
         period=period,
         previous_period=previous,

@@ -261,10 +261,16 @@ SOURCES = ("leads", "stages", "spend", "handoffs", "stays", "unowned")
 
 
 def gather(
-    needs: Iterable[str], buckets: Buckets, scope: Scope, *, now: datetime
+    needs: Iterable[str],
+    buckets: Buckets,
+    scope: Scope,
+    *,
+    now: datetime,
+    speed_last_only: bool = False,
 ) -> dict[Hashable, Figures]:
     """The figures ``needs`` (names of ``FIGURES``) per bucket, in one query per table
-    (two for the briefs: which fields each agreement asked for)."""
+    (two for the briefs: which fields each agreement asked for); speed to lead's
+    percentiles in the last bucket only if ``speed_last_only``."""
     wanted = set(needs)
     unknown = wanted - set(FIGURES)
     if unknown:
@@ -285,7 +291,11 @@ def gather(
     if "spend" in sources:
         queries.append(lambda: spend_figures(buckets, scope))
     if "handoffs" in sources:
-        queries.append(lambda: handoff_figures(buckets, scope, wanted, now=now))
+        queries.append(
+            lambda: handoff_figures(
+                buckets, scope, wanted, now=now, speed_last_only=speed_last_only
+            )
+        )
     if "stays" in sources:
         queries.append(lambda: stay_figures(buckets, scope))
     if "unowned" in sources:

@@ -89,14 +89,18 @@ def sla_conditions(now: datetime) -> dict[str, Q]:
     }
 
 
-def speed_aggregates(steps: Iterable[str] | None = None) -> dict[str, Percentile]:
-    """``{step}_{median|p90}`` for the steps of speed to lead (all, or those named)."""
+def speed_aggregates(
+    steps: Iterable[str] | None = None, *, since: datetime | None = None
+) -> dict[str, Percentile]:
+    """``{step}_{median|p90}`` for the steps of speed to lead (all, or those named), of
+    the handoffs opened ``since`` if given (the other buckets' then sort nothing)."""
     wanted = set(steps) if steps is not None else None
+    opened = Q(created_at__gte=since) if since is not None else Q()
     return {
         f"{name}_{which}": Percentile(
             Seconds(duration(start, end)),
             fraction,
-            filter=Q(**{f"{start}__isnull": False, f"{end}__isnull": False}),
+            filter=Q(**{f"{start}__isnull": False, f"{end}__isnull": False}) & opened,
         )
         for name, _, start, end in STEPS
         if wanted is None or name in wanted
@@ -152,25 +156,31 @@ HANDOFF_FIGURES = (
 )
 
 
-def handoff_aggregates(now: datetime) -> dict[str, Any]:
-    """Every figure of the handoffs, as the aggregate that computes it."""
+def handoff_aggregates(now: datetime, *, speed_since: datetime | None = None) -> dict[str, Any]:
+    """Every figure of the handoffs, as the aggregate that computes it (speed to lead of
+    the handoffs opened ``speed_since`` only, if given)."""
     return {
         "handoffs": Count("pk"),
         "accepted": Count("pk", filter=Q(status__in=ACCEPTED)),
         "rejected": Count("pk", filter=Q(status=Handoff.Status.REJECTED)),
         **{name: Count("pk", filter=q) for name, q in sla_conditions(now).items()},
-        **speed_aggregates(),
+        **speed_aggregates(since=speed_since),
     }
 
 
-def handoff_figures(buckets: Buckets, scope: Scope, needs: set[str], *, now: datetime) -> ByBucket:
+def handoff_figures(
+    buckets: Buckets, scope: Scope, needs: set[str], *, now: datetime, speed_last_only: bool = False
+) -> ByBucket:
     """Handoffs opened in each bucket: ``handoffs``; sales' decisions (``accepted``:
     claimed and kept, or worked until the lead left; ``rejected``: sent back, before or
     after a claim; a withdrawn handoff is neither); the SLA clocks (``sla_conditions``);
     speed to lead, median and p90 minutes of each step (``STEPS``: ``claim_median``…);
     ``briefs_complete`` (``brief_complete``: one more small query). Only the figures
-    ``needs`` asks for are computed (each percentile is a sort)."""
-    every = handoff_aggregates(now)
+    ``needs`` asks for are computed (each percentile is a sort), speed to lead for the
+    last bucket only if ``speed_last_only``."""
+    every = handoff_aggregates(
+        now, speed_since=buckets.periods[-1].start if speed_last_only else None
+    )
     aggregates = {name: every[name] for name in needs if name in every}
     if "briefs_complete" in needs:
         aggregates["briefs_complete"] = Count("pk", filter=brief_complete())

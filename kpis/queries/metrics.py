@@ -257,6 +257,14 @@ _metric(
 DEFAULT_METRICS = [name for name, metric in METRICS.items() if "stays" not in metric.sources]
 
 
+#: The figures of speed to lead: each a percentile, a sort of the period's handoffs.
+SPEED_FIGURES = frozenset(f"{name}_{which}" for name, *_ in STEPS for which in PERCENTILES)
+#: The metrics compared with the period before (``compare``'s ``previous_names`` in the
+#: summary API, the dashboard and its CSV): all of ``DEFAULT_METRICS`` but speed to lead,
+#: read for the period asked only.
+PREVIOUS_METRICS = [name for name in DEFAULT_METRICS if not METRICS[name].needs & SPEED_FIGURES]
+
+
 def trend_metrics() -> list[str]:
     """The metrics a trend can draw: all but the snapshots of now."""
     return [name for name, metric in METRICS.items() if not metric.snapshot]
@@ -284,13 +292,27 @@ def per_bucket(
     names: Iterable[str] | None = None,
     *,
     now: datetime | None = None,
+    earlier_names: Iterable[str] | None = None,
 ) -> dict:
     """``{bucket key: {metric: value}}`` for the ``names`` (default ``DEFAULT_METRICS``),
-    in one query per table the metrics read."""
+    in one query per table the metrics read. ``earlier_names``: the metrics of the
+    buckets before the last, if fewer (leaving out speed to lead spares a sort each)."""
     chosen = _names(names)
+    earlier = chosen if earlier_names is None else [n for n in chosen if n in set(earlier_names)]
     needs = set().union(*(METRICS[name].needs for name in chosen))
-    by_bucket = gather(needs, buckets, scope or Scope(), now=now or timezone.now())
-    return {key: derive(chosen, figures) for key, figures in by_bucket.items()}
+    speed_last_only = not (set().union(*(METRICS[n].needs for n in earlier)) & SPEED_FIGURES)
+    by_bucket = gather(
+        needs,
+        buckets,
+        scope or Scope(),
+        now=now or timezone.now(),
+        speed_last_only=speed_last_only,
+    )
+    last = buckets.keys[-1]
+    return {
+        key: derive(chosen if key == last else earlier, figures)
+        for key, figures in by_bucket.items()
+    }
 
 
 def values(

@@ -9,7 +9,7 @@ leads are few, and read live); otherwise it reads the events live. The figures a
 those of the rebuild's time, which pages and the API say (``as_of``).
 """
 
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -52,20 +52,28 @@ def latest_rollup() -> Rollup | None:
     return rollup
 
 
-def _at_midnight(moment: datetime, zone: ZoneInfo) -> bool:
-    return moment.astimezone(zone).time() == time.min
+def _same_days(period: Period, zone: ZoneInfo) -> bool:
+    """Whether the period is whole days of ``zone``, and the same days it names in its own
+    zone (Apia and Pago Pago share their midnights a day apart)."""
+    start, end = period.start.astimezone(zone), period.end.astimezone(zone)
+    return (
+        start.time() == time.min
+        and end.time() == time.min
+        and start.date() == period.first_day
+        and end.date() == period.last_day + timedelta(days=1)
+    )
 
 
 def fits(rollup: Rollup | None, periods: list[Period], scope: Scope) -> bool:
     """Whether ``rollup`` answers for these periods and scope: no owner chosen, and whole
-    days of its zone (a zone with the same midnights is as good as its own)."""
+    days of its zone (a zone with the same midnights and dates is as good as its own)."""
     if rollup is None or scope.owner is not None:
         return False
     try:
         zone = ZoneInfo(rollup.time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         return False
-    return all(_at_midnight(p.start, zone) and _at_midnight(p.end, zone) for p in periods)
+    return all(_same_days(period, zone) for period in periods)
 
 
 def fresh_rollup(periods: list[Period], scope: Scope) -> Rollup | None:
@@ -95,12 +103,19 @@ def lead_rows(buckets: Buckets, scope: Scope) -> list[Figures]:
     return [dict(row) for row in rows]
 
 
+def _campaigns_or_company(scope: Scope) -> Q:
+    """A campaign's or a channel's stage rows, or the company's sums when none is chosen."""
+    if scope.narrows_campaigns:
+        return scope.campaigns_q("campaign__") & Q(company=False)
+    return Q(company=True)
+
+
 def stage_rows(buckets: Buckets, scope: Scope, stages: list[str]) -> list[Figures]:
     """``{to_stage, bucket, n, amount}``: distinct leads entering each stage per bucket
     and the amounts of all those entries, as ``figures.stage_figures`` reads them."""
     rows = (
         DailyStageEntries.objects.filter(
-            scope.campaigns_q("campaign__"),
+            _campaigns_or_company(scope),
             stage__in=stages,
             day__gte=buckets.first_day,
             day__lt=buckets.end_day,
@@ -135,6 +150,7 @@ def campaign_entry_rows(period: Period, scope: Scope, stages: list[str]) -> list
         (campaign, stage, n or 0, amount)
         for campaign, stage, n, amount in DailyStageEntries.objects.filter(
             scope.campaigns_q("campaign__"),
+            company=False,
             stage__in=stages,
             day__gte=period.first_day,
             day__lte=period.last_day,

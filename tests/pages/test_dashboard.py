@@ -645,7 +645,7 @@ def test_the_summary_csv_has_every_kpi_with_the_period_before(client_as, api_as,
     for row in rows:
         name = row["metric"]
         assert same(row["value"], api[name]), name
-        assert same(row["previous"], api["previous"][name]), name
+        assert same(row["previous"], api["previous"].get(name)), name
         assert row["currency"] == ("EUR" if row["kind"] == "money" else "")
     assert next(row for row in rows if row["metric"] == "leads")["label"] == "Leads"
 
