@@ -324,11 +324,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
-# The dashboard, kpis/summary and kpis/campaigns read daily rollups rebuilt by beat every
-# KPI_ROLLUP_MINUTES (their figures are that old at most, and say so); a rollup older than
-# KPI_ROLLUP_STALE_MINUTES (beat stopped) is not read: the figures are computed live.
+# With KPI_ROLLUP_MIN_LEADS leads or more, the dashboard, kpis/summary and kpis/campaigns
+# read daily rollups rebuilt by beat every KPI_ROLLUP_MINUTES (their figures are that old
+# at most, and say so); a rollup older than KPI_ROLLUP_STALE_MINUTES (beat stopped) is not
+# read. With fewer leads, every figure is computed live.
 KPI_ROLLUP_MINUTES = env_int("KPI_ROLLUP_MINUTES", 5)
 KPI_ROLLUP_STALE_MINUTES = env_int("KPI_ROLLUP_STALE_MINUTES", 30)
+KPI_ROLLUP_MIN_LEADS = env_int("KPI_ROLLUP_MIN_LEADS", 100_000)
 CELERY_BEAT_SCHEDULE_FILENAME = str(STATE_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {

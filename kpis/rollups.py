@@ -147,3 +147,12 @@ def refresh_rollups(*, now: datetime | None = None) -> Rollup:
     )
     transaction.on_commit(lambda: remember(rollup))
     return rollup
+
+
+@transaction.atomic
+def forget_rollups() -> None:
+    """Drop the rollups: every KPI is computed live from now on (small data sets)."""
+    with connection.cursor() as cursor:
+        for table in (DailyLeads, DailyStageEntries, DailyDecisions, DailyCredit, Rollup):
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table._meta.db_table)}")
+    transaction.on_commit(lambda: remember(None))

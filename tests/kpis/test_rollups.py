@@ -408,7 +408,8 @@ def rollup_rows() -> dict[str, list[tuple]]:
     }
 
 
-def test_refreshing_again_rebuilds_the_same_rows(events):
+def test_refreshing_again_rebuilds_the_same_rows(events, settings):
+    settings.KPI_ROLLUP_MIN_LEADS = 0
     refresh_rollups()
     first = rollup_rows()
 
@@ -417,6 +418,20 @@ def test_refreshing_again_rebuilds_the_same_rows(events):
     assert isinstance(seconds, float)
     assert rollup_rows() == first
     assert Rollup.objects.count() == 1
+
+
+def test_below_the_size_that_needs_them_the_rollups_are_dropped(events, settings):
+    """Five leads, and rollups from a time there were more: beat drops them, and every
+    figure is live again."""
+    settings.KPI_ROLLUP_MIN_LEADS = 10
+    refresh_rollups()
+    march_lead(events[0])
+
+    assert refresh_kpi_rollups.delay().get() is None
+
+    assert not Rollup.objects.exists() and not DailyStageEntries.objects.exists()
+    assert latest_rollup() is None
+    assert values(MARCH, names=LEADS_AND_MQLS) == WITH_THE_NEW_LEAD
 
 
 def test_the_daily_leads_add_up_to_every_lead(events):
