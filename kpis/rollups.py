@@ -25,6 +25,9 @@ from kpis.queries.handoff_figures import ACCEPTED
 from kpis.queries.rollups import remember
 from leads.models import Lead, Stage, StageChange
 
+#: The advisory lock a rebuild holds on PostgreSQL (any number no other code uses).
+ROLLUP_LOCK = 7_311_001
+
 
 def _insert(table: type, columns: dict[str, str] | list[str], select: QuerySet | tuple) -> None:
     """``INSERT INTO table (…) SELECT …``: the rows never leave the database. ``columns``
@@ -79,6 +82,11 @@ def refresh_rollups(*, now: datetime | None = None) -> Rollup:
     now = now or timezone.now()
     zone = kpi_time_zone()
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One rebuild at a time: a second one's DELETE would not see the rows the
+            # first inserted, and both sets would stay. It waits, then rebuilds again.
+            # (SQLite's write transactions already wait for each other.)
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK])
         for table in (DailyLeads, DailyStageEntries, DailyDecisions, DailyCredit):
             # DELETE, not TRUNCATE: its lock would make readers wait for the rebuild.
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(table._meta.db_table)}")

@@ -24,6 +24,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from alignment.models import TeamCalendar
@@ -34,6 +35,7 @@ from kpis.queries.rollups import latest_rollup
 from kpis.rollups import refresh_rollups
 from kpis.tasks import refresh_kpi_rollups
 from leads.models import Lead
+from tests.concurrency import in_threads
 from tests.factories import CampaignFactory, TouchpointFactory
 from tests.kpis.builders import MARCH, NOW, at, history, lead_created
 
@@ -465,3 +467,22 @@ def test_leads_moved_to_another_campaign_move_at_the_next_refresh(events, refres
     assert leads_and_mqls() == {"A": (1, 1), "B": (1, 2)}
     refreshed()
     assert leads_and_mqls() == {"A": (2, 3), "B": (0, 0)}
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="rebuilds at once need PostgreSQL (DATABASE_URL)"
+)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_number", range(3))
+def test_two_rebuilds_at_once_leave_one_set_of_rows(round_number):
+    """Beat's rebuild and one started by hand: the second waits for the first, then
+    rebuilds; the rows are those of one rebuild, not both."""
+    spring()
+    refresh_rollups()
+    once = rollup_rows()
+
+    outcomes = in_threads(refresh_rollups, refresh_rollups, describe=lambda _: "rebuilt")
+
+    assert outcomes == ["rebuilt", "rebuilt"]
+    assert rollup_rows() == once
+    assert Rollup.objects.count() == 1
