@@ -22,6 +22,7 @@ from kpis.forms import preset_dates
 from kpis.goals import team_today
 from kpis.models import Goal
 from kpis.queries import DEFAULT_METRICS, Period, Scope, compare, rep_rows, summary, trends
+from kpis.rollups import refresh_rollups
 from leads.models import Stage
 from tests.factories import CampaignFactory, CostEntryFactory, TouchpointFactory, UserFactory
 from tests.kpis.builders import at, history, lead_created, opened
@@ -759,3 +760,31 @@ def test_the_page_costs_the_same_queries_for_three_or_twelve_of_everything(
     assert few == many
     assert set(few) == {"page", "goals", "numbers", "trends", "campaigns", "reps"}
     assert max(few.values()) <= 10, few
+
+
+def test_the_page_says_how_old_the_rolled_up_figures_are(
+    client_as, manager, march, django_capture_on_commit_callbacks
+):
+    browser = client_as(manager)
+    assert "as it is now" in browser.get(URL, MARCH).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        rollup = refresh_rollups()
+    body = browser.get(URL, MARCH).content.decode()
+
+    assert f"as of {timezone.localtime(rollup.refreshed_at):%-d %b %H:%M}" in body
+    assert "every 5 minutes" in body
+
+
+def test_a_section_alone_is_a_page_without_javascript(client_as, manager, march):
+    response = client_as(manager).get(reverse("kpis:section", args=["campaigns"]), MARCH)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1>Dashboard: campaign table</h1>" in body
+    assert "Back to the dashboard" in body and 'class="table table--compact campaign-table"' in body
+
+
+def test_a_rep_only_section_is_not_found_for_others(client_as, marketer):
+    assert client_as(marketer).get(reverse("kpis:section", args=["you"])).status_code == 404
+    assert client_as(marketer).get(reverse("kpis:section", args=["nope"])).status_code == 404
