@@ -132,3 +132,26 @@ def insert_columns(
             if returning_ids:
                 ids.extend(row[0] for row in cursor.fetchall())
     return ids
+
+
+def insert_select(
+    table: type[models.Model],
+    columns: Mapping[str, str] | Sequence[str],
+    select: models.QuerySet | tuple[str, Sequence[Any]],
+) -> int:
+    """``INSERT INTO table (…) SELECT …``: the rows never leave the database. ``columns``
+    maps the table's fields to the aliases of a queryset's columns, or lists the fields
+    in the order of a raw ``(sql, params)``'s columns. Answers the rows inserted."""
+    quote = connection.ops.quote_name
+    params: Sequence[Any]
+    if isinstance(select, models.QuerySet):
+        assert isinstance(columns, Mapping)
+        sql, params = select.query.sql_with_params()
+        # By the aliases of the ORM's query, whatever order it put its columns in.
+        sql = f"SELECT {', '.join('q.' + quote(a) for a in columns.values())} FROM ({sql}) q"
+    else:
+        sql, params = select
+    names = ", ".join(quote(_column(table, field)[1]) for field in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(table._meta.db_table)} ({names}) {sql}", params)
+        return cursor.rowcount

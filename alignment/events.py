@@ -7,6 +7,7 @@ subscribe, so the arrows of the architecture always point down.
 """
 
 import json
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ def publish(
         event = Event.objects.create(name=name, subject=subject, payload=payload or {})
         for handler in list(_handlers.get(name, ())):
             handler(event=event, **context)
+        recorded()
     return event
 
 
@@ -85,6 +87,7 @@ def publish_many(name: str, pending: Sequence[Pending]) -> int:
     if not pending:
         return 0
     handlers = list(_handlers.get(name, ()))
+    recorded()
     # No savepoint: a failure here fails the caller's whole write, which is what it wants.
     with transaction.atomic(savepoint=False):
         if not handlers:
@@ -106,6 +109,45 @@ def publish_many(name: str, pending: Sequence[Pending]) -> int:
             for handler in handlers:
                 handler(event=event, **item.context)
     return len(created)
+
+
+#: At most one early webhook sweep asked for per this many seconds, across processes.
+KICK_SECONDS = 2
+
+
+def recorded() -> None:
+    """Events were written in this transaction: once it commits, ask a worker to send
+    their webhooks now rather than at beat's next sweep (every 30 seconds). Code that
+    writes events in its own SQL calls it too. Not when tasks run in-process (the unit
+    tests), which sweep when they mean to."""
+    from alignment.celery import app
+
+    if app.conf.task_always_eager:
+        return
+    # robust: the change is committed whatever happens to this early call (a broker or
+    # cache that is down); beat's sweep sends the webhooks then.
+    transaction.on_commit(_kick, robust=True)
+
+
+_kicks_resting_until = 0.0
+
+
+def _kick() -> None:
+    """Queue a webhook sweep, at most once per ``KICK_SECONDS``; after a failure (the
+    broker or the cache down) rest for a while rather than make every change wait."""
+    global _kicks_resting_until
+    from django.core.cache import cache
+
+    from alignment.tasks import deliver_webhooks
+
+    if time.monotonic() < _kicks_resting_until:
+        return
+    try:
+        if cache.add("webhooks:kick", 1, timeout=KICK_SECONDS):
+            deliver_webhooks.apply_async(ignore_result=True, retry=False)
+    except Exception:  # whatever the broker or cache raised: beat catches up
+        _kicks_resting_until = time.monotonic() + 30
+        raise
 
 
 def has_subscribers(name: str) -> bool:

@@ -47,6 +47,7 @@ MENTION = "mention"
 AGREEMENT_PROPOSED = "agreement.proposed"
 AGREEMENT_APPROVED = "agreement.approved"
 AGREEMENT_IN_FORCE = "agreement.in_force"
+WEBHOOK_PAUSED = "webhook.paused"
 
 KINDS: dict[str, Kind] = {
     ROUTED: Kind("A lead is routed or reassigned to you", (IN_APP, EMAIL)),
@@ -60,6 +61,7 @@ KINDS: dict[str, Kind] = {
     AGREEMENT_PROPOSED: Kind("A new version of the agreement was proposed", (IN_APP, EMAIL)),
     AGREEMENT_APPROVED: Kind("A manager approved a proposed agreement", (IN_APP, EMAIL)),
     AGREEMENT_IN_FORCE: Kind("A new version of the agreement is in force", (IN_APP, EMAIL)),
+    WEBHOOK_PAUSED: Kind("A webhook of yours kept failing and was paused", (IN_APP, EMAIL)),
 }
 OTHER = Kind("Tandem notification", (IN_APP, EMAIL))
 

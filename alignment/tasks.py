@@ -55,3 +55,23 @@ def purge_idempotency_keys() -> int:
 def send_notification_digests() -> int:
     """Hourly: the daily digest email of each user whose morning it is."""
     return services.send_digests()
+
+
+@shared_task
+def deliver_webhooks() -> int:
+    """Every 30 seconds (and when a change asks, after its commit): put back deliveries
+    whose worker stopped, turn new events into deliveries, send what is due. Safe to run
+    twice at once: each delivery is claimed by one worker. Answers how many were sent."""
+    from alignment.webhooks import relay, sending
+
+    sending.release_stalled()
+    relay.relay()
+    return sending.deliver_due()
+
+
+@shared_task
+def send_webhook_delivery(delivery_id: int) -> bool:
+    """Send one delivery now (a redeliver asked for in the page or the API)."""
+    from alignment.webhooks import sending
+
+    return sending.send(delivery_id) is not None

@@ -12,10 +12,11 @@ import time
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum, Value
+from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from alignment.bulk import insert_select
 from handoffs.models import Handoff
 from kpis.models import DailyCredit, DailyDecisions, DailyLeads, DailyStageEntries, Rollup
 from kpis.queries.base import kpi_time_zone
@@ -27,23 +28,6 @@ from leads.models import Lead, Stage, StageChange
 
 #: The advisory lock a rebuild holds on PostgreSQL (any number no other code uses).
 ROLLUP_LOCK = 7_311_001
-
-
-def _insert(table: type, columns: dict[str, str] | list[str], select: QuerySet | tuple) -> None:
-    """``INSERT INTO table (…) SELECT …``: the rows never leave the database. ``columns``
-    maps the table's fields to the aliases of a queryset's columns, or lists the fields
-    in the order of a raw ``(sql, params)``'s columns."""
-    quote = connection.ops.quote_name
-    if isinstance(select, QuerySet):
-        assert isinstance(columns, dict)
-        sql, params = select.query.sql_with_params()
-        # By the aliases of the ORM's query, whatever order it put its columns in.
-        sql = f"SELECT {', '.join('q.' + quote(a) for a in columns.values())} FROM ({sql}) q"
-    else:
-        sql, params = select
-    names = ", ".join(quote(table._meta.get_field(field).column) for field in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {quote(table._meta.db_table)} ({names}) {sql}", params)
 
 
 def _stage_entries_sql(day: TruncDate) -> tuple[str, list]:
@@ -90,7 +74,7 @@ def refresh_rollups(*, now: datetime | None = None) -> Rollup:
         for table in (DailyLeads, DailyStageEntries, DailyDecisions, DailyCredit):
             # DELETE, not TRUNCATE: its lock would make readers wait for the rebuild.
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(table._meta.db_table)}")
-    _insert(
+    insert_select(
         DailyLeads,
         {"day": "day", "campaign": "campaign_ref", "leads": "leads"},
         Lead.objects.annotate(day=TruncDate("created_at", tzinfo=zone), campaign_ref=F("campaign"))
@@ -98,12 +82,12 @@ def refresh_rollups(*, now: datetime | None = None) -> Rollup:
         .annotate(leads=Count("*"))
         .order_by(),
     )
-    _insert(
+    insert_select(
         DailyStageEntries,
         ["day", "campaign", "stage", "previous_day", "leads", "amount"],
         _stage_entries_sql(TruncDate("changed_at", tzinfo=zone)),
     )
-    _insert(
+    insert_select(
         DailyStageEntries,
         {
             "day": "day",
@@ -117,7 +101,7 @@ def refresh_rollups(*, now: datetime | None = None) -> Rollup:
         .annotate(total=Sum("leads"), total_amount=Sum("amount"), company=Value(True))
         .order_by(),
     )
-    _insert(
+    insert_select(
         DailyDecisions,
         {
             "day": "day",
@@ -144,7 +128,7 @@ def refresh_rollups(*, now: datetime | None = None) -> Rollup:
     )
     for model in ATTRIBUTIONS:
         sql, params = credit_sql(reached, model)
-        _insert(
+        insert_select(
             DailyCredit,
             ["campaign", "stage", "share", "amount", "day", "model"],
             (f"SELECT c.*, %s FROM ({sql}) c", [model, *params]),

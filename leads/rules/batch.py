@@ -276,6 +276,7 @@ def _write_postgresql(writes: list[_Write], *, ruleset_id: int | None, now: date
     params: list[Any] = [document, ruleset_id, ScoreChange.Source.RESCORE, now]
     if in_bulk:
         params += [events.LEAD_SCORED, now]
+        events.recorded()
     params.append(now)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -84,9 +85,10 @@ def seller(username: str):
     return user
 
 
-@pytest.fixture
-def worker(transactional_db, tmp_path) -> Iterator[Worker]:
-    log = tmp_path / "worker.log"
+@contextmanager
+def start_worker(log: Path, *, extra_env: dict[str, str] | None = None) -> Iterator[Worker]:
+    """A ``celery worker`` subprocess on the test database and ``REDIS_URL``, with this
+    process's tasks sent to it (not run eagerly) until the block ends."""
     env = {
         **os.environ,
         "DATABASE_URL": worker_database_url(),
@@ -95,6 +97,7 @@ def worker(transactional_db, tmp_path) -> Iterator[Worker]:
         # The worker holds no connection open between tasks, so the flush after the test
         # never waits for it.
         "DB_CONN_MAX_AGE": "0",
+        **(extra_env or {}),
     }
     with log.open("wb") as sink:
         process = subprocess.Popen(
@@ -110,7 +113,7 @@ def worker(transactional_db, tmp_path) -> Iterator[Worker]:
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
-                f"--hostname=tandem-test-{os.getpid()}@%h",
+                f"--hostname=tandem-test-{os.getpid()}-{log.stem}@%h",
             ],
             cwd=PROJECT_ROOT,
             env=env,
@@ -128,15 +131,22 @@ def worker(transactional_db, tmp_path) -> Iterator[Worker]:
     finally:
         celery_app.conf.task_always_eager = eager
         celery_app.conf.broker_url = broker
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
         # Shown by pytest only when the test failed.
-        print("---- celery worker log ----")
+        print(f"---- celery worker log ({log.name}) ----")
         print(running.output())
+
+
+@pytest.fixture
+def worker(transactional_db, tmp_path) -> Iterator[Worker]:
+    with start_worker(tmp_path / "worker.log") as running:
+        yield running
 
 
 def test_a_captured_lead_is_scored_handed_off_and_announced_by_the_worker(worker):

@@ -63,7 +63,7 @@ def test_an_api_capture_answers_201_and_saves_the_lead_unscored(
         response = api_as(marketer).post("/api/v1/leads/", HOT_LEAD, format="json")
 
     assert response.status_code == 201
-    assert len(callbacks) == 1  # scoring was asked for...
+    assert len(callbacks) == 2  # scoring (and the webhook sweep) were asked for...
     assert queue._broker_is_resting()  # ...and the broker refused it
     lead = Lead.objects.get(email="vp@bigco.com")
     assert lead.touchpoints.get().kind == "demo_requested"
