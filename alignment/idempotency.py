@@ -12,7 +12,9 @@ same request safely:
   transaction of the request, so the second waits on the unique constraint until the
   first commits, then replays its answer (it never runs twice, and never gets a 409);
 - an answer of 5xx or 429 is not kept (the request did not run, or failed): the key
-  stays free for a retry.
+  stays free for a retry;
+- an answer marked ``Cache-Control: no-store`` (a new API token's key) is replayed with
+  its status but not its body: the secret is stored nowhere.
 
 It is a middleware rather than a viewset mixin so it covers every API POST, including
 those of apps added later. It authenticates the caller with DRF's own authenticators
@@ -65,7 +67,7 @@ def request_hash(request: HttpRequest) -> str:
     if request.content_type == "application/json":
         try:
             body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
             pass  # not JSON after all: the raw bytes are what counts
     digest.update(body)
     return digest.hexdigest()
@@ -161,6 +163,17 @@ def _keeps(response: HttpResponse) -> bool:
     return not response.streaming and response.status_code < 500 and response.status_code != 429
 
 
+#: What is kept of an answer marked ``Cache-Control: no-store`` (a new API token, with
+#: its key): the key is shown once and stored nowhere, so a replay says only that it ran.
+SECRET_NOT_KEPT = b'{"detail": "Done. The answer held a secret, which is shown only once."}'
+
+
+def _kept_body(response: HttpResponse) -> bytes:
+    if "no-store" in response.get("Cache-Control", ""):
+        return SECRET_NOT_KEPT
+    return response.content
+
+
 class IdempotencyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -205,7 +218,7 @@ class IdempotencyMiddleware:
             row.status_code = response.status_code
             row.content_type = response.get("Content-Type", "")
             row.location = response.get("Location", "")[:500]
-            row.body = response.content
+            row.body = _kept_body(response)
             row.save(update_fields=["status_code", "content_type", "location", "body"])
         return response
 

@@ -1,9 +1,10 @@
-"""API throttles: per token, counted in the shared cache, open when the cache is down.
+"""API throttles: per user, counted in the shared cache, open when the cache is down.
 
-DRF keys an authenticated caller by its user, and a user has one API token, so the
-limits are per token (an anonymous caller is keyed by address). The capture endpoints
-(``leads/``, ``leads/bulk/``, ``touchpoints/``, ``imports/``) have a scope of their own,
-``capture``, so an integration pushing leads neither starves nor is starved by its reads.
+DRF keys an authenticated caller by its user, so the limits are per user: all of a
+user's API tokens share them, and making more tokens buys no more calls (an anonymous
+caller is keyed by address). The capture endpoints (``leads/``, ``leads/bulk/``,
+``touchpoints/``, ``imports/``) have a scope of their own, ``capture``, so an
+integration pushing leads neither starves nor is starved by its reads.
 Rates come from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (environment variables
 ``API_THROTTLE_USER``, ``API_THROTTLE_ANON``, ``API_THROTTLE_CAPTURE``). A throttled
 call answers 429 with ``Retry-After``.
@@ -119,7 +120,7 @@ class AnonThrottle(_SharedRate, AnonRateThrottle):
 
 
 class CaptureThrottle(_SharedRate, UserRateThrottle):
-    """The capture endpoints' own budget per token."""
+    """The capture endpoints' own budget per user."""
 
     scope = "capture"
 
