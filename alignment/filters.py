@@ -3,6 +3,8 @@
 import django_filters
 from django.core.validators import MaxValueValidator
 
+from alignment.fields import IsoDateTimeField
+
 #: The largest id any backend stores (a signed 64-bit integer).
 MAX_ID = 2**63 - 1
 
@@ -16,3 +18,10 @@ class IdFilter(django_filters.NumberFilter):
 
     def get_max_validator(self):
         return MaxValueValidator(MAX_ID)
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 date and time in the query string, refused (400) when PostgreSQL could
+    not compare with it or a page could not show it (``alignment.fields``)."""
+
+    field_class = IsoDateTimeField

@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from alignment.api import error_responses
+from alignment.fields import DateTimeField
 from alignment.roles import MANAGER, SALES, HasRole
 from handoffs import services
 from handoffs.filters import ActivityFilter, HandoffFilter
@@ -160,7 +161,7 @@ class ActivityCreateSerializer(serializers.ModelSerializer):
     """Input of ``POST activities/``."""
 
     lead = serializers.PrimaryKeyRelatedField(queryset=Lead.objects.all())
-    occurred_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
+    occurred_at = DateTimeField(required=False, help_text="Defaults to now.")
 
     class Meta:
         model = Activity

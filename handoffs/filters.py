@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
-from alignment.filters import IdFilter
+from alignment.filters import IdFilter, IsoDateTimeFilter
 from handoffs.models import Activity, Handoff
 
 
@@ -38,7 +38,7 @@ class ActivityFilter(django_filters.FilterSet):
     lead = IdFilter(field_name="lead_id")
     rep = IdFilter(field_name="rep_id")
     kind = django_filters.ChoiceFilter(choices=Activity.Kind.choices)
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_after = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
 
     class Meta:
         model = Activity

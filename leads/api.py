@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.utils.serializer_helpers import BindingDict
 
 from alignment.api import error_responses
+from alignment.fields import DateTimeField
 from alignment.roles import ALL_ROLES, MANAGER, MARKETING, HasRole
 from alignment.throttling import CaptureThrottled
 from campaigns.models import Campaign
@@ -437,7 +438,7 @@ class TouchpointCreateSerializer(serializers.Serializer):
         help_text="A campaign's UTM code, instead of `campaign`; an unknown code is ignored.",
     )
     kind = serializers.ChoiceField(choices=TouchpointKind.choices)
-    occurred_at = serializers.DateTimeField(required=False, help_text="Defaults to now.")
+    occurred_at = DateTimeField(required=False, help_text="Defaults to now.")
     url = serializers.URLField(max_length=500, required=False, allow_blank=True)
 
     def validate_email(self, value: str) -> str:

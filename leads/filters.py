@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Q
 
-from alignment.filters import IdFilter
+from alignment.filters import IdFilter, IsoDateTimeFilter
 from leads.models import Lead, Stage
 
 #: The score a lead list sorts and filters by: the copy in ``LeadScore``, whose index
@@ -18,8 +18,8 @@ class LeadFilter(django_filters.FilterSet):
     owner = IdFilter(field_name="owner_id")
     score_min = django_filters.NumberFilter(field_name=RANKED_SCORE, lookup_expr="gte")
     score_max = django_filters.NumberFilter(field_name=RANKED_SCORE, lookup_expr="lte")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     search = django_filters.CharFilter(method="filter_search", label="Search")
 
     class Meta:
@@ -51,5 +51,5 @@ class TouchpointFilter(django_filters.FilterSet):
     lead = IdFilter(field_name="lead_id")
     campaign = IdFilter(field_name="campaign_id")
     kind = django_filters.CharFilter()
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")

@@ -9,7 +9,7 @@ import json
 import logging
 import time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django import forms
 from django.conf import settings
@@ -23,9 +23,11 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
+from alignment.http import client_ip
 from alignment.pages import add_service_errors
+from alignment.parsers import parse_json
 from alignment.roles import MANAGER, MARKETING, has_role
-from campaigns.models import Campaign
+from campaigns.models import Campaign, normalise_origin
 from leads.models import TouchpointKind
 from leads.public_forms import HONEYPOT, CaptureForm, http_url, utm_from_url
 from leads.services import UTM_FIELDS, capture_lead
@@ -37,21 +39,9 @@ CLOSED = {
     Campaign.Status.PLANNED: "This form is not open yet. Please come back later.",
     Campaign.Status.PAUSED: "This form is paused for now. Please come back later.",
     Campaign.Status.COMPLETED: "This form is closed. Thank you for your interest.",
+    Campaign.Status.ARCHIVED: "This form is closed. Thank you for your interest.",
 }
 EMBED_STYLESHEETS = ("css/tokens.css", "css/base.css", "css/components.css", "css/capture.css")
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The visitor's address: REMOTE_ADDR, or the X-Forwarded-For entry our own proxies
-    added when ``TRUSTED_PROXY_COUNT`` says there are any (entries further left are
-    whatever the client claimed)."""
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies > 0:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            return hops[-proxies] if len(hops) >= proxies else hops[0]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def seconds_until_allowed(request: HttpRequest, campaign: Campaign) -> int:
@@ -170,9 +160,10 @@ def _form_page(request: HttpRequest, campaign: Campaign, form: CaptureForm, stat
 
 
 def _read_json(request: HttpRequest) -> dict[str, Any] | None:
+    """The posted object, read with the API's limits (depth too), or None."""
     try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting is bad JSON too
+        data = parse_json(request.body or b"{}")
+    except ValueError:
         return None
     return data if isinstance(data, dict) else None
 
@@ -250,10 +241,25 @@ def _submit(request: HttpRequest, campaign: Campaign) -> HttpResponse:
 # can exist; there is no session to ride on. Bots are kept out by the honeypot and the
 # per-address rate limit instead.
 def framed_by_allowed_sites(response: HttpResponse, campaign: Campaign) -> HttpResponse:
-    """Pages of the listed websites (and Tandem's own) may show the form in an iframe."""
+    """Pages of the listed websites (and Tandem's own) may show the form in an iframe, and
+    the form may lead to the campaign's own thank-you page (the rest of the page's
+    Content-Security-Policy comes from ``alignment.security``)."""
+    directives = []
     if campaign.form_allowed_origins:
         ancestors = " ".join(["'self'", *campaign.form_allowed_origins])
-        response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+        directives.append(f"frame-ancestors {ancestors}")
+    if campaign.form_redirect_url:
+        # The browser checks a form's redirect against form-action too; only an origin that
+        # reads as one goes in, so nothing in the URL can widen the policy.
+        parts = urlsplit(campaign.form_redirect_url)
+        try:
+            directives.append(
+                f"form-action 'self' {normalise_origin(f'{parts.scheme}://{parts.netloc}')}"
+            )
+        except ValidationError:
+            pass
+    if directives:
+        response["Content-Security-Policy"] = "; ".join(directives)
     return response
 
 

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from alignment.api import error_responses
+from alignment.fields import DateTimeField
 from alignment.roles import MANAGER, SALES, HasRole
 from alignment.services import team_calendar_row, update_team_calendar
 from handoffs.routing import engine, services
@@ -330,8 +331,8 @@ class AvailabilitySerializer(serializers.Serializer):
         help_text="Most leads in play (claimed SAL/SQL plus routed and waiting); null: no "
         "limit. Left out: unchanged (a rep sets their time away without it).",
     )
-    away_from = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    away_until = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    away_from = DateTimeField(required=False, allow_null=True, default=None)
+    away_until = DateTimeField(required=False, allow_null=True, default=None)
 
 
 class AvailabilityAnswerSerializer(AvailabilitySerializer):

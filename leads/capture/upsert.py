@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 
 from alignment import events
 from alignment.bulk import array_literal, array_type, insert_columns, parameter_limit
+from alignment.filters import MAX_ID
 from campaigns.models import Campaign
 from leads.capture.values import PROFILE_FIELDS, UTM_FIELDS, Row
 from leads.models import Lead, LeadFieldConflict, LeadMerge, Touchpoint
@@ -41,9 +42,16 @@ def resolve_campaigns(
     Two queries for the whole batch at most; an unknown id is the row's error.
     """
     for row in rows:
-        if isinstance(row.campaign, str) and row.campaign.strip().isdigit():
-            row.campaign = int(row.campaign)
-    ids = {row.campaign for row in rows if isinstance(row.campaign, int)}
+        # Past 20 digits it is no id (and past 4300 Python will not read it as a number).
+        if isinstance(row.campaign, str) and row.campaign.strip().isdecimal():
+            if len(row.campaign.strip()) <= 20:
+                row.campaign = int(row.campaign)
+    # An id no column can hold is unknown without asking (SQLite raises on one).
+    ids = {
+        row.campaign
+        for row in rows
+        if isinstance(row.campaign, int) and -MAX_ID <= row.campaign <= MAX_ID
+    }
     known = set(Campaign.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
     codes = {
         row.values["utm_campaign"].lower()

@@ -18,6 +18,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from alignment.fields import check_datetime
 from leads.models import Lead, Touchpoint, TouchpointKind
 
 #: Lead fields a capture may fill; a filled one is never overwritten by a capture.
@@ -61,10 +62,18 @@ FALSE_WORDS = frozenset({"", "0", "false", "f", "no", "n", "off"})
 
 
 def normalise_email(raw: str) -> str:
-    """Trim, apply Unicode NFKC and lowercase; raise ``ValidationError`` if not an address."""
+    """Trim, apply Unicode NFKC and lowercase; raise ``ValidationError`` if not an address.
+
+    An internationalised domain is kept in its Unicode form, whichever form it came in:
+    ``ada@xn--bcher-kva.example`` is stored (and matched, as the lead's identity) as
+    ``ada@bücher.example``, the form people read and search for. Its punycode is for
+    DNS and SMTP, and is derived from it when needed.
+    """
     if raw is not None and not isinstance(raw, str):
         raise ValidationError({"email": ["Enter a valid email address."]})
     email = unicodedata.normalize("NFKC", raw or "").strip().lower()
+    if "xn--" in email:
+        email = _with_unicode_domain(email)
     # The validator accepts addresses longer than the column; the database would not.
     if len(email) > EMAIL_MAX_LENGTH:
         raise ValidationError({"email": [f"At most {EMAIL_MAX_LENGTH} characters."]})
@@ -92,10 +101,45 @@ def _is_mail_domain(domain: str) -> bool:
     return domain in validate_email.domain_allowlist or validate_email.validate_domain_part(domain)
 
 
+def _with_unicode_domain(email: str) -> str:
+    """``email`` with the punycode labels of its domain decoded, if that is an address."""
+    user, _, domain = email.rpartition("@")
+    decoded = f"{user}@{_unicode_domain(domain)}"
+    return decoded if decoded != email and _is_address(decoded) else email
+
+
+@lru_cache(maxsize=8192)
+def _unicode_domain(domain: str) -> str:
+    return ".".join(_unicode_label(label) for label in domain.split("."))
+
+
+def _unicode_label(label: str) -> str:
+    """A punycode label (``xn--…``) as Unicode, normalised like the rest of the address.
+
+    Only a label that encodes back to itself and holds more than ASCII is decoded: any
+    other ``xn--`` label names no Unicode domain and is kept as written.
+    """
+    if not label.startswith("xn--"):
+        return label
+    try:
+        decoded = label[4:].encode("ascii").decode("punycode")
+    except UnicodeError:
+        return label
+    if decoded.isascii() or decoded.encode("punycode") != label[4:].encode("ascii"):
+        return label
+    return unicodedata.normalize("NFKC", decoded).lower()
+
+
 #: Line breaks, tabs and other control characters (NUL aside, which is refused): a lead's
 #: fields are single lines, shown in lists, notifications and emails, so a run of them
 #: becomes one space.
 _CONTROLS = re.compile("[\x01-\x1f\x7f-\x9f\u2028\u2029]+")
+#: What no text may hold, refused rather than cleaned: NUL (PostgreSQL refuses it in text)
+#: and lone surrogates (no encoding can store them, so the insert of the whole batch
+#: would fail).
+_REFUSED = re.compile("[\x00\ud800-\udfff]")
+#: Anything a cleaner would change or refuse, for the short way of ``_captured_values``.
+_UNCLEAN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def single_line(text: str) -> str:
@@ -103,17 +147,24 @@ def single_line(text: str) -> str:
     return _CONTROLS.sub(" ", text).strip() if _CONTROLS.search(text) else text
 
 
-def _text(value: Any, max_length: int | None = None) -> str:
+def _text(value: Any, max_length: int | None = None, *, normalise: bool = False) -> str:
     """A trimmed single-line string; numbers are read as text (spreadsheets make numbers
-    of ids)."""
+    of ids). With ``normalise``, Unicode NFKC: the full-width, ligature and no-break
+    space forms of a name are the name people search for."""
     if isinstance(value, str):
-        text = single_line(value.strip())
+        text = value
     elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         text = str(value)
     else:
         raise ValidationError("Not a valid string.")
-    if "\x00" in text:  # PostgreSQL refuses NUL in text; say so instead of failing
+    refused = _REFUSED.search(text)
+    if refused and refused.group() == "\x00":  # say so instead of failing in the database
         raise ValidationError("Null characters are not allowed.")
+    if refused:
+        raise ValidationError("Surrogate characters are not allowed.")
+    if normalise:
+        text = unicodedata.normalize("NFKC", text)
+    text = single_line(text.strip())
     if max_length is not None and len(text) > max_length:
         raise ValidationError(
             f"Ensure this value has at most {max_length} characters (it has {len(text)})."
@@ -122,7 +173,7 @@ def _text(value: Any, max_length: int | None = None) -> str:
 
 
 def _country(value: Any) -> str:
-    code = _text(value).upper()
+    code = _text(value, normalise=True).upper()
     if code and not (len(code) == 2 and code.isascii() and code.isalpha()):
         raise ValidationError("Enter a two-letter country code (ISO 3166-1), such as DE.")
     return code
@@ -134,9 +185,13 @@ def _company_size(value: Any) -> int | None:
     if isinstance(value, bool):
         raise ValidationError("Enter a whole number.")
     if isinstance(value, float | Decimal):
-        if value != int(value):
+        try:
+            whole = int(value)
+        except (ValueError, OverflowError):  # NaN, infinity
+            raise ValidationError("Enter a whole number.") from None
+        if value != whole:
             raise ValidationError("Enter a whole number.")
-        value = int(value)
+        value = whole
     if isinstance(value, str):
         try:
             value = int(value.strip())
@@ -158,7 +213,7 @@ def _max_length(name: str) -> int:
 #: One cleaner per lead field a capture or an edit may set: value in, stored value out.
 CLEANERS: dict[str, Callable[[Any], Any]] = {
     **{
-        name: partial(_text, max_length=_max_length(name))
+        name: partial(_text, max_length=_max_length(name), normalise=True)
         for name in (*PROFILE_FIELDS, *UTM_FIELDS)
         if name not in ("country", "company_size")
     },
@@ -234,8 +289,8 @@ def _captured_values(row: Mapping[str, Any], errors: dict[str, list[str]]) -> di
             if (
                 limit is not None
                 and len(text) <= limit
-                and "\x00" not in text
-                and not _CONTROLS.search(text)
+                and not _UNCLEAN.search(text)
+                and unicodedata.is_normalized("NFKC", text)
             ):
                 values[key] = text
                 continue
@@ -259,7 +314,7 @@ def clean_occurred_at(value: Any) -> datetime | None:
         value = parsed
     if not isinstance(value, datetime):
         raise ValidationError("Enter a valid date and time (ISO 8601).")
-    return timezone.make_aware(value) if timezone.is_naive(value) else value
+    return check_datetime(timezone.make_aware(value) if timezone.is_naive(value) else value)
 
 
 @dataclass
@@ -299,7 +354,7 @@ def clean_row(
         errors.update(exc.message_dict)
     values = _captured_values(row, errors)
     kind = row.get("touchpoint_kind") or touchpoint_kind
-    if kind not in TOUCHPOINT_KINDS:
+    if not isinstance(kind, str) or kind not in TOUCHPOINT_KINDS:
         errors["touchpoint_kind"] = [f"Unknown touchpoint kind {kind!r}."]
     texts: dict[str, str] = {}
     for name, limit in (

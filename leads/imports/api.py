@@ -4,19 +4,18 @@
 job at ``jobs/{id}/`` and reads the outcome at ``imports/{id}/``.
 """
 
-import json
-
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from alignment.api import StandardPagination, error_responses
+from alignment.parsers import JSONParser, parse_json
 from alignment.roles import MANAGER, MARKETING, HasRole
 from alignment.throttling import CaptureThrottled
 from campaigns.models import Campaign
@@ -36,7 +35,7 @@ class MappingField(serializers.JSONField):
     def to_internal_value(self, data):
         if isinstance(data, str):
             try:
-                data = json.loads(data)
+                data = parse_json(data)
             except ValueError as exc:
                 raise serializers.ValidationError("Not valid JSON.") from exc
         if not isinstance(data, dict) or not all(
@@ -231,6 +230,13 @@ class LeadImportErrorsCsvView(generics.GenericAPIView):
     )
     def get(self, request, pk: int):
         return errors_csv_response(self.get_object())
+
+    def handle_exception(self, exc):
+        # The CSV renderer lets a CSV client in; a refusal is JSON like every API error.
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
 
 
 def errors_csv_response(lead_import: LeadImport) -> StreamingHttpResponse:

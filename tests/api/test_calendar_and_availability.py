@@ -293,13 +293,23 @@ def test_a_manager_lifts_a_capacity_with_null(api_as, manager, rep):
     assert RepAvailability.objects.get(user=rep).capacity is None
 
 
-def test_an_offset_of_sixteen_hours_is_a_real_time(api_as, manager, rep):
-    body = {"capacity": 1, "away_from": "2026-08-01T00:00:00+16:00"}
+def test_an_offset_of_fourteen_hours_is_a_real_time(api_as, manager, rep):
+    body = {"capacity": 1, "away_from": "2026-08-01T00:00:00+14:00"}
 
     response = api_as(manager).put(availability(rep), body, format="json")
 
     assert response.status_code == 200
-    assert RepAvailability.objects.get(user=rep).away_from == datetime(2026, 7, 31, 8, tzinfo=UTC)
+    assert RepAvailability.objects.get(user=rep).away_from == datetime(2026, 7, 31, 10, tzinfo=UTC)
+
+
+def test_an_offset_no_zone_uses_is_refused(api_as, manager, rep):
+    # PostgreSQL refuses offsets past 15:59; every API date and time stops at 14:00.
+    body = {"capacity": 1, "away_from": "2026-08-01T00:00:00+16:00"}
+
+    response = api_as(manager).put(availability(rep), body, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {"away_from": ["Give a UTC offset between -14:00 and +14:00."]}
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ import pytest
 from django.test import RequestFactory
 from django.urls import reverse
 
+from alignment.http import client_ip
 from leads.models import Lead
-from leads.public_views import client_ip
 from tests.factories import CampaignFactory
 
 
