@@ -46,7 +46,8 @@ def demo(django_db_setup, django_db_blocker):
     with fast_hashing, django_db_blocker.unblock(), transaction.atomic():
         ensure_reference_data()
         out = StringIO()
-        call_command("seed_demo", stdout=out, now=NOW)
+        # As ./run builds it: DEBUG on, so with the superuser.
+        call_command("seed_demo", "--with-admin", stdout=out, now=NOW)
         yield out.getvalue()
         transaction.set_rollback(True)
 
@@ -77,6 +78,40 @@ def test_it_creates_an_admin_superuser(seeded):
     admin = user("admin")
     assert admin.is_superuser and admin.is_staff
     assert admin.check_password("tandem-demo")
+
+
+@override_settings(DEBUG=False)
+def test_with_debug_off_it_makes_no_superuser(seeded):
+    user("admin").delete()
+    out = StringIO()
+
+    call_command("seed_demo", stdout=out, now=NOW)
+
+    assert not get_user_model().objects.filter(username="admin").exists()
+    assert not get_user_model().objects.filter(is_superuser=True).exists()
+    assert " admin " not in out.getvalue()
+    assert " marketer " in out.getvalue()
+
+
+@override_settings(DEBUG=False)
+def test_with_debug_off_the_flag_makes_the_superuser(seeded):
+    user("admin").delete()
+    out = StringIO()
+
+    call_command("seed_demo", "--with-admin", stdout=out, now=NOW)
+
+    admin = user("admin")
+    assert admin.is_superuser and admin.check_password("tandem-demo")
+    assert " admin " in out.getvalue()
+
+
+@override_settings(DEBUG=True)
+def test_with_debug_on_as_run_has_it_it_makes_the_superuser(seeded):
+    user("admin").delete()
+
+    call_command("seed_demo", stdout=StringIO(), now=NOW)
+
+    assert user("admin").is_superuser
 
 
 def test_it_prints_the_logins_with_their_password(seeded):

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from alignment.security import parse
 from campaigns.forms import WebFormSettingsForm
 from campaigns.models import normalise_origin
 from leads.models import Lead
@@ -84,10 +85,13 @@ def test_the_preflight_answers_only_listed_websites(client, listed):
     assert "Access-Control-Allow-Origin" not in other
 
 
+def frame_ancestors(response) -> str | None:
+    return parse(response["Content-Security-Policy"]).get("frame-ancestors")
+
+
 def test_only_listed_websites_may_frame_the_form_and_its_thank_you(client, listed, campaign):
     for path in (url(listed), reverse("capture:thanks", args=[listed.form_key])):
-        policy = client.get(path)["Content-Security-Policy"]
-        assert policy == f"frame-ancestors 'self' {ACME} http://localhost:8080"
+        assert frame_ancestors(client.get(path)) == f"'self' {ACME} http://localhost:8080"
 
 
 def test_a_page_answering_a_post_is_framed_only_where_the_form_is(client, listed):
@@ -95,11 +99,11 @@ def test_a_page_answering_a_post_is_framed_only_where_the_form_is(client, listed
     refused = client.post(url(listed), {"email": "a@b.example"}, HTTP_ORIGIN="https://x.example")
 
     for page in (errors, refused):
-        assert page["Content-Security-Policy"].startswith("frame-ancestors 'self' ")
+        assert frame_ancestors(page).startswith("'self' ")
 
 
 def test_without_a_list_the_form_sets_no_frame_policy(client, campaign):
-    assert "Content-Security-Policy" not in client.get(url(campaign))
+    assert frame_ancestors(client.get(url(campaign))) is None
 
 
 @pytest.mark.parametrize(

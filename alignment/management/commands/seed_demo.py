@@ -7,12 +7,16 @@ exist and makes the waiting MQLs minutes old again, their claim clocks started a
 the team calendar. ``--reset`` deletes the demo rows and builds them again. Both paths end
 with a rescore of the demo leads at the moment of the run, so the scores shown are those a
 rescore would give now.
+
+The superuser ``admin`` (with the demo password everyone knows) is made only where the demo
+is a demo: with ``DEBUG`` on, as ``./run`` has it, or when ``--with-admin`` asks for it.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -53,11 +57,26 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset", action="store_true", help="Delete the demo rows first, then rebuild."
         )
+        parser.add_argument(
+            "--with-admin",
+            action="store_true",
+            help="Also make the superuser admin when DEBUG is off (with DEBUG on it always is).",
+        )
 
-    def handle(self, *args, reset: bool = False, now: datetime | None = None, **options) -> None:
+    def handle(
+        self,
+        *args,
+        reset: bool = False,
+        with_admin: bool = False,
+        now: datetime | None = None,
+        **options,
+    ) -> None:
         now = now or timezone.now()
+        # A superuser whose password is printed in the README must not appear by itself
+        # on a production server that runs the demo.
+        with_admin = with_admin or settings.DEBUG
         with after_commit_jobs_dropped():
-            users = ensure_users(reset_passwords=reset)
+            users = ensure_users(reset_passwords=reset, with_admin=with_admin)
             sign_first_agreement(users, now=now)
             if reset:
                 delete_demo_rows(users)
@@ -75,7 +94,7 @@ class Command(BaseCommand):
                 rescore_demo_leads(now=now)
                 self.stdout.write(self.style.SUCCESS(summary()))
             set_goals(users, now=now)
-        self.stdout.write(logins())
+        self.stdout.write(logins(with_admin=with_admin))
 
 
 @contextmanager
@@ -94,11 +113,14 @@ def after_commit_jobs_dropped() -> Iterator[None]:
         del connection.run_on_commit[queued:]
 
 
-def ensure_users(*, reset_passwords: bool) -> dict:
-    """The demo cast; a new user (or one reset) gets the demo password."""
+def ensure_users(*, reset_passwords: bool, with_admin: bool = True) -> dict:
+    """The demo cast (the superuser only ``with_admin``); a new user (or one reset) gets
+    the demo password."""
     hashed = make_password(PASSWORD)  # hashing is slow on purpose: once for the cast
     users = {}
     for username, first, last, roles in USERS:
+        if not roles and not with_admin:
+            continue
         user, created = get_user_model().objects.get_or_create(
             username=username,
             defaults={
@@ -165,9 +187,11 @@ def summary() -> str:
     )
 
 
-def logins() -> str:
+def logins(*, with_admin: bool = True) -> str:
     lines = [f"Demo logins (password {PASSWORD!r}, unless you changed it):"]
     for username, first, last, roles in USERS:
+        if not roles and not with_admin:
+            continue
         lines.append(f"  {role_label(roles):<18} {username:<9} {first} {last}")
     return "\n".join(lines)
 
