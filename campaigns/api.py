@@ -13,6 +13,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from alignment.api import error_responses
 from alignment.roles import MANAGER, MARKETING, HasRole
 from campaigns import services
 from campaigns.filters import CampaignFilter
@@ -113,7 +114,14 @@ class CostEntrySerializer(serializers.ModelSerializer):
     create=extend_schema(summary="Create a campaign"),
     retrieve=extend_schema(summary="One campaign"),
     partial_update=extend_schema(summary="Edit a campaign"),
-    destroy=extend_schema(summary="Delete a campaign and its cost entries"),
+    destroy=extend_schema(
+        summary="Delete a campaign nothing names yet",
+        description="A campaign with leads, touchpoints or cost entries is not deleted "
+        "(`409`): their figures would leave every KPI. Archive it instead: `PATCH` "
+        '`{"status": "archived"}` takes it out of the list unless `status=archived` is asked '
+        "for, and it still counts everywhere.",
+        responses={204: None, **error_responses(403, 404, 409)},
+    ),
 )
 class CampaignViewSet(viewsets.ModelViewSet):
     serializer_class = CampaignSerializer
@@ -131,6 +139,16 @@ class CampaignViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         campaign = services.update_campaign(serializer.instance, **serializer.validated_data)
         serializer.instance = self.get_queryset().get(pk=campaign.pk)
+
+    def perform_destroy(self, instance):
+        services.delete_campaign(instance)
+
+    def filter_queryset(self, queryset):
+        # The filters choose what a list shows; an archived campaign still answers at its
+        # own address (to read it, or to take it out of the archive).
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
 
     @extend_schema(summary="A campaign's cost entries", responses=CostEntrySerializer(many=True))
     @action(

@@ -8,7 +8,12 @@ from campaigns.models import Campaign, Channel
 
 
 class CampaignFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=Campaign.Status.choices)
+    """Archived campaigns are left out unless ``status=archived`` asks for them."""
+
+    status = django_filters.ChoiceFilter(
+        choices=Campaign.Status.choices,
+        help_text="Without it, every campaign but the archived ones.",
+    )
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
     owner = IdFilter(field_name="owner_id")
     starts_after = django_filters.DateFilter(field_name="starts_on", lookup_expr="gte")
@@ -18,6 +23,12 @@ class CampaignFilter(django_filters.FilterSet):
     class Meta:
         model = Campaign
         fields = ["status", "channel", "owner", "starts_after", "ends_before", "search"]
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("status"):
+            queryset = queryset.exclude(status=Campaign.Status.ARCHIVED)
+        return queryset
 
     def filter_search(self, queryset, name, value):
         value = value.strip()

@@ -3,12 +3,13 @@
 import ipaddress
 import re
 import secrets
+from datetime import date
 from decimal import Decimal
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, URLValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -131,6 +132,13 @@ class Channel(models.TextChoices):
     OTHER = "other", "Other"
 
 
+#: The dates a campaign may start and end on.
+CAMPAIGN_DATE_BOUNDS = [
+    MinValueValidator(date(1900, 1, 1), message="Give a date from 1900 on."),
+    MaxValueValidator(date(2999, 12, 31), message="Give a date before the year 3000."),
+]
+
+
 class Campaign(models.Model):
     """One marketing effort on one channel, with dates, budget, targets and a UTM code."""
 
@@ -139,13 +147,18 @@ class Campaign(models.Model):
         ACTIVE = "active", "Active"
         PAUSED = "paused", "Paused"
         COMPLETED = "completed", "Completed"
+        # Put away: out of the campaign lists unless asked for; its leads, touchpoints and
+        # costs stay and count in every KPI (a campaign with any of them is never deleted).
+        ARCHIVED = "archived", "Archived"
 
     name = models.CharField(max_length=200)
     channel = models.CharField(max_length=20, choices=Channel.choices)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
     objective = models.TextField(blank=True)
-    starts_on = models.DateField()
-    ends_on = models.DateField(null=True, blank=True)
+    # Bounded as the KPI periods are: a date the pages cannot turn into a period in
+    # every time zone (year 9999) would make the campaign's page fail.
+    starts_on = models.DateField(validators=CAMPAIGN_DATE_BOUNDS)
+    ends_on = models.DateField(null=True, blank=True, validators=CAMPAIGN_DATE_BOUNDS)
     budget = models.DecimalField(
         max_digits=12,
         decimal_places=2,

@@ -7,6 +7,12 @@ from typing import Any
 from django.db import transaction
 
 from campaigns.models import Campaign, CostEntry
+from campaigns.queries import why_in_use
+
+
+class CampaignInUse(Exception):
+    """Leads, touchpoints or cost entries name the campaign: deleting it would take them
+    out of every KPI, so it is archived instead."""
 
 
 def normalise_utm(value: str) -> str:
@@ -46,3 +52,25 @@ def add_cost(
     entry.full_clean()
     entry.save()
     return entry
+
+
+@transaction.atomic
+def archive_campaign(campaign: Campaign) -> Campaign:
+    """Put a campaign away: out of the campaign lists unless asked for, still in every KPI."""
+    return update_campaign(campaign, status=Campaign.Status.ARCHIVED)
+
+
+@transaction.atomic
+def delete_campaign(campaign: Campaign) -> None:
+    """Delete a campaign nothing names yet (made by mistake); one with leads, touchpoints or
+    cost entries raises ``CampaignInUse``: archive it instead.
+
+    The row is locked first so the look and the delete see the same campaign. A lead
+    captured into it while it is being deleted fails its foreign key at commit rather
+    than losing its campaign: a deleted campaign never had anything.
+    """
+    Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+    reason = why_in_use(campaign)
+    if reason:
+        raise CampaignInUse(reason)
+    campaign.delete()

@@ -9,4 +9,6 @@ urlpatterns = [
     path("<int:pk>/", views.campaign_detail, name="detail"),
     path("<int:pk>/edit/", views.campaign_edit, name="edit"),
     path("<int:pk>/costs/", views.cost_add, name="add_cost"),
+    path("<int:pk>/archive/", views.campaign_archive, name="archive"),
+    path("<int:pk>/delete/", views.campaign_delete, name="delete"),
 ]

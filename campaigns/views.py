@@ -1,4 +1,5 @@
-"""Campaign pages: list with filters, create, edit, detail with funnel and spend."""
+"""Campaign pages: list with filters, create, edit, detail with funnel and spend, archive
+and delete."""
 
 from datetime import timedelta
 
@@ -20,7 +21,7 @@ from campaigns import services
 from campaigns.filters import CampaignFilter
 from campaigns.forms import CampaignForm, CostForm, WebFormSettingsForm
 from campaigns.models import Campaign
-from campaigns.queries import with_spend
+from campaigns.queries import why_in_use, with_spend
 from handoffs.models import Handoff
 from kpis.queries import Period, Scope, summary
 from leads.models import Lead
@@ -42,6 +43,17 @@ def _lead_count():
     return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
 
 
+def _archived_too(request) -> dict:
+    """How many archived campaigns the other filters match, when the list hides them."""
+    if request.GET.get("status"):
+        return {"archived": 0}
+    params = request.GET.copy()
+    params.pop("page", None)
+    params["status"] = Campaign.Status.ARCHIVED
+    archived = CampaignFilter(params, queryset=Campaign.objects.all()).qs.count()
+    return {"archived": archived, "archived_query": params.urlencode()}
+
+
 @role_required()
 def campaign_list(request):
     queryset = with_spend(Campaign.objects.select_related("owner")).annotate(
@@ -57,6 +69,7 @@ def campaign_list(request):
         .distinct()
         .order_by("first_name", "username"),
         "can_edit": has_role(request.user, *EDITORS),
+        **_archived_too(request),
     }
     if wants_fragment(request):
         return render(request, "campaigns/_table.html", context)
@@ -185,3 +198,32 @@ def cost_add(request, pk: int):
             return redirect("campaigns:detail", pk=campaign.pk)
     context = _detail_context(request, campaign, cost_form=form)
     return render(request, "campaigns/detail.html", context, status=400)
+
+
+@require_POST
+@role_required(*EDITORS)
+def campaign_archive(request, pk: int):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    services.archive_campaign(campaign)
+    messages.success(
+        request,
+        f"“{campaign.name}” is archived: it is out of the campaign list, and its leads and "
+        "spend still count in every figure.",
+    )
+    return redirect("campaigns:detail", pk=campaign.pk)
+
+
+@role_required(*EDITORS)
+def campaign_delete(request, pk: int):
+    """A confirmation, then the delete; a campaign anything names is refused (archive it)."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    if request.method == "POST":
+        try:
+            services.delete_campaign(campaign)
+        except services.CampaignInUse as refused:
+            context = {"campaign": campaign, "refused": str(refused)}
+            return render(request, "campaigns/delete.html", context, status=409)
+        messages.success(request, f"Campaign “{campaign.name}” deleted.")
+        return redirect("campaigns:list")
+    context = {"campaign": campaign, "refused": why_in_use(campaign)}
+    return render(request, "campaigns/delete.html", context)

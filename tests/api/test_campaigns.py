@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from campaigns.models import Campaign, CostEntry
-from tests.factories import CampaignFactory, CostEntryFactory
+from tests.factories import CampaignFactory, CostEntryFactory, TouchpointFactory
 
 URL = "/api/v1/campaigns/"
 
@@ -189,6 +189,89 @@ def test_a_rep_cannot_delete_a_campaign(api_as, rep, campaign):
     assert Campaign.objects.filter(pk=campaign.pk).exists()
 
 
+def test_deleting_a_campaign_with_leads_is_a_409_and_keeps_it(api_as, marketer, mql_lead):
+    campaign = mql_lead.campaign
+
+    response = api_as(marketer).delete(f"{URL}{campaign.pk}/")
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "“Spring webinar” has 1 lead: deleting it would take them out of every KPI. "
+        "Archive it instead."
+    }
+    assert Campaign.objects.filter(pk=campaign.pk).exists()
+
+
+def test_deleting_a_campaign_with_spend_is_a_409_and_its_spend_stays(api_as, manager, campaign):
+    CostEntryFactory(campaign=campaign, amount=Decimal("250.00"))
+    api = api_as(manager)
+
+    response = api.delete(f"{URL}{campaign.pk}/")
+
+    assert response.status_code == 409
+    assert "1 cost entry" in response.json()["detail"]
+    assert api.get(f"{URL}{campaign.pk}/").json()["spend"] == "250.00"
+
+
+def test_deleting_a_campaign_with_touchpoints_is_a_409(api_as, marketer, campaign):
+    TouchpointFactory(campaign=campaign)
+
+    response = api_as(marketer).delete(f"{URL}{campaign.pk}/")
+
+    assert response.status_code == 409
+    assert "1 touchpoint" in response.json()["detail"]
+
+
+def test_a_marketer_archives_a_campaign_with_patch(api_as, marketer, campaign):
+    CostEntryFactory(campaign=campaign, amount=Decimal("80.00"))
+
+    response = api_as(marketer).patch(f"{URL}{campaign.pk}/", {"status": "archived"})
+
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["spend"]) == ("archived", "80.00")
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.ARCHIVED
+
+
+def test_archived_campaigns_are_left_out_of_the_list_unless_asked_for(api_as, rep, campaign):
+    archived = CampaignFactory(name="Last year", status=Campaign.Status.ARCHIVED)
+    api = api_as(rep)
+
+    listed = api.get(URL).json()["results"]
+    asked = api.get(URL, {"status": "archived"}).json()["results"]
+
+    assert [row["id"] for row in listed] == [campaign.pk]
+    assert [row["id"] for row in asked] == [archived.pk]
+
+
+def test_an_archived_campaign_still_answers_at_its_address_and_comes_back(api_as, marketer):
+    archived = CampaignFactory(status=Campaign.Status.ARCHIVED)
+    api = api_as(marketer)
+
+    shown = api.get(f"{URL}{archived.pk}/")
+    restored = api.patch(f"{URL}{archived.pk}/", {"status": "completed"})
+
+    assert (shown.status_code, shown.json()["status"]) == (200, "archived")
+    assert (restored.status_code, restored.json()["status"]) == (200, "completed")
+    assert archived.pk in [row["id"] for row in api.get(URL).json()["results"]]
+
+
+def test_an_archived_campaign_with_leads_still_cannot_be_deleted(api_as, manager, mql_lead):
+    campaign = mql_lead.campaign
+    campaign.status = Campaign.Status.ARCHIVED
+    campaign.save()
+
+    assert api_as(manager).delete(f"{URL}{campaign.pk}/").status_code == 409
+
+
+def test_the_schema_documents_the_409_of_a_delete_and_the_archived_status(api_as, marketer):
+    schema = api_as(marketer).get("/api/v1/schema/", {"format": "json"}).json()
+
+    delete = schema["paths"]["/api/v1/campaigns/{id}/"]["delete"]
+    assert {"204", "409"} <= set(delete["responses"])
+    assert "archived" in schema["components"]["schemas"]["CampaignStatusEnum"]["enum"]
+
+
 def test_it_lists_a_campaigns_cost_entries(api_as, rep, campaign):
     CostEntryFactory(campaign=campaign, amount=Decimal("80"), note="Venue")
     CostEntryFactory(amount=Decimal("999"))
@@ -299,3 +382,18 @@ def test_a_bad_web_form_setting_is_a_400_on_its_field(api_as, marketer, campaign
     assert field in response.json()
     campaign.refresh_from_db()
     assert campaign.form_fields == before
+
+
+@pytest.mark.parametrize("field", ["starts_on", "ends_on"])
+def test_a_date_a_period_cannot_hold_is_refused(api_as, marketer, field):
+    body = {
+        "name": "Far future",
+        "channel": "email",
+        "starts_on": "2026-01-01",
+        field: "9999-12-31",
+    }
+
+    answer = api_as(marketer).post("/api/v1/campaigns/", body, format="json")
+
+    assert answer.status_code == 400
+    assert field in answer.json()
