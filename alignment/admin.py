@@ -1,8 +1,21 @@
-"""Admin for the meeting room: agreement versions, notifications and the event stream."""
+"""Admin for the meeting room: agreement versions, notifications, the event stream, API
+tokens (hashes only) and webhooks."""
 
 from django.contrib import admin
 
-from alignment.models import AgreementVersion, Event, Job, Notification
+from alignment.accounts import AdminLoginForm
+from alignment.models import (
+    AgreementVersion,
+    ApiToken,
+    Event,
+    Job,
+    Notification,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+# The admin's login says how long to wait, as the site's own does (alignment/login_throttle.py).
+admin.site.login_form = AdminLoginForm
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -65,3 +78,24 @@ class JobAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "status")
     search_fields = ("kind", "error", "created_by__username")
     date_hierarchy = "created_at"
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["url", "owner", "active", "failures_in_a_row", "created_at"]
+    list_filter = ["active"]
+    # The secret signs deliveries: the webhook's page shows it once, the admin never.
+    exclude = ["secret"]
+    readonly_fields = ["first_event", "cursor", "failures_in_a_row"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "endpoint", "event_name", "subject", "status", "attempts", "created_at"]
+    list_filter = ["status", "event_name"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    list_display = ["name", "prefix", "user", "created_at", "last_used_at", "expires_at"]
+    search_fields = ["name", "prefix", "user__username"]

@@ -2,29 +2,18 @@
 
 Domain exceptions raised by services become the status codes of the API contract:
 ``ValidationError`` → 400 with field messages, ``NotAllowed`` → 403, a conflict of state
-(``IllegalTransition``, ``AlreadyClaimed``, ``HandoffClosed``) → 409 ``{"detail": ...}``.
+(``IllegalTransition``, ``AlreadyClaimed``, ``HandoffClosed``, ``CampaignInUse``) → 409
+``{"detail": ...}``.
 """
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import parsers, serializers, status
-from rest_framework.exceptions import ParseError
+from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, with JSON nested deeper than Python's recursion limit refused as
-    bad JSON (``400``) instead of escaping as a server error."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError as exc:
-            raise ParseError("JSON parse error - nested too deeply.") from exc
 
 
 class StandardPagination(PageNumberPagination):
@@ -34,10 +23,11 @@ class StandardPagination(PageNumberPagination):
 
 
 def _conflicts() -> tuple[type[Exception], ...]:
+    from campaigns.services import CampaignInUse
     from handoffs.services import AlreadyClaimed, HandoffClosed
     from leads.lifecycle import IllegalTransition
 
-    return (IllegalTransition, AlreadyClaimed, HandoffClosed)
+    return (IllegalTransition, AlreadyClaimed, HandoffClosed, CampaignInUse)
 
 
 def validation_error_data(exc: DjangoValidationError) -> dict[str, list[str]]:

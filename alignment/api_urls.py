@@ -5,7 +5,9 @@ from rest_framework.routers import DefaultRouter
 
 from alignment.api_agreement import AgreementVersionViewSet, AgreementView
 from alignment.api_jobs import JobViewSet
+from alignment.api_tokens import ApiTokenViewSet
 from alignment.api_views import NotificationViewSet
+from alignment.api_webhooks import DeliveryViewSet, WebhookViewSet
 from campaigns.api import CampaignViewSet
 from handoffs.api import ActivityViewSet, HandoffViewSet
 from handoffs.routing.api import AvailabilityView, CalendarView, DryRunView, RoutingRuleViewSet
@@ -31,6 +33,11 @@ router.register("jobs", JobViewSet, basename="job")
 router.register("scoring/rulesets", RuleSetViewSet, basename="ruleset")
 router.register("routing/rules", RoutingRuleViewSet, basename="routing-rule")
 router.register("goals", GoalViewSet, basename="goal")
+router.register("tokens", ApiTokenViewSet, basename="token")
+router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register(
+    r"webhooks/(?P<webhook_pk>\d+)/deliveries", DeliveryViewSet, basename="webhook-delivery"
+)
 
 urlpatterns = [
     path("kpis/summary/", SummaryView.as_view(), name="kpi-summary"),

@@ -376,3 +376,7 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.user_id})"
+
+
+from alignment.models_tokens import ApiToken  # noqa: E402, F401
+from alignment.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

@@ -58,6 +58,8 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Under /api/ a CSRF failure answers JSON, as the rest of the API (alignment/errors.py).
+CSRF_FAILURE_VIEW = "alignment.errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -83,6 +85,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every answer, static files and errors included.
+    "alignment.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -214,7 +218,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PARSER_CLASSES": [
-        "alignment.api.JSONParser",
+        "alignment.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -291,6 +295,13 @@ CAPTURE_RATE_WINDOW = env_int("CAPTURE_RATE_WINDOW", 600)
 # How many proxies in front of the app append to X-Forwarded-For. 0: the client address
 # is REMOTE_ADDR and the header, which anyone can forge, is ignored.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Logins (alignment/login_throttle.py): after LOGIN_FAILURE_LIMIT wrong passwords for a
+# username, or LOGIN_FAILURE_ADDRESS_LIMIT from one address, within LOGIN_FAILURE_WINDOW
+# seconds of the first, tries wait until the window closes. A limit of 0 turns it off.
+AUTHENTICATION_BACKENDS = ["alignment.login_throttle.ThrottledModelBackend"]
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_ADDRESS_LIMIT = env_int("LOGIN_FAILURE_ADDRESS_LIMIT", 4 * LOGIN_FAILURE_LIMIT)
+LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
 
 # Celery. With REDIS_URL: Redis broker and result backend, real `celery worker` and
 # `celery beat`. Without it: a file-system broker under .tandem/broker that the worker
@@ -324,6 +335,17 @@ CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Outgoing webhooks: never to private or loopback addresses unless allowed here (never to
+# link-local ones: cloud metadata); each POST waits WEBHOOK_TIMEOUT_SECONDS; a delivery is
+# retried with backoff for WEBHOOK_RETRY_HOURS, then given up and its endpoint paused.
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 72)
+# The first retry's wait (doubling, ± 50 %, up to 6 hours) and how long a worker may take
+# to send one delivery before another may take it over.
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
+WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 120)
+
 # With KPI_ROLLUP_MIN_LEADS leads or more, the dashboard, kpis/summary and kpis/campaigns
 # read daily rollups rebuilt by beat every KPI_ROLLUP_MINUTES (their figures are that old
 # at most, and say so); a rollup older than KPI_ROLLUP_STALE_MINUTES (beat stopped) is not
@@ -366,6 +388,10 @@ CELERY_BEAT_SCHEDULE = {
     "resume-stalled-rescores": {
         "task": "leads.tasks.resume_stalled_rescores",
         "schedule": timedelta(minutes=5),
+    },
+    "deliver-webhooks": {
+        "task": "alignment.tasks.deliver_webhooks",
+        "schedule": timedelta(seconds=30),
     },
     "refresh-kpi-rollups": {
         "task": "kpis.tasks.refresh_kpi_rollups",
