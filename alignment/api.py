@@ -75,3 +75,52 @@ _ERROR_RESPONSES = {
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     """The error answers an endpoint documents besides its success, for ``extend_schema``."""
     return {code: _ERROR_RESPONSES[code] for code in codes}
+
+
+_DETAIL = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+_FIELD_ERRORS = {
+    "type": "object",
+    "description": '`{"field": ["message", ...]}`, or `{"detail": "..."}` for the whole body.',
+    "additionalProperties": {},
+}
+#: The answers any operation may give, whatever it does (see the API's conventions).
+_EVERY_OPERATION = {
+    "401": "No token, or one that is unknown, revoked or expired.",
+    "403": "Your role may not do this.",
+    "429": "Throttled: wait `Retry-After` seconds.",
+}
+
+
+def document_error_answers(result, generator, request, public):
+    """drf-spectacular hook: every operation documents the error answers it can give, so
+    a client (and a schema-driven test) finds no status code the schema does not name:
+    401, 403 and 429 everywhere; 404 for what is named by id and for a page past the last
+    of a list; 400 for a body or parameters it checks; 413 for a body too large."""
+    for path, operations in result.get("paths", {}).items():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            answers = dict(_EVERY_OPERATION)
+            parameters = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
+            if "{" in path or any(p.get("name") == "page" for p in parameters):
+                answers["404"] = "Not found, or not visible to you (or a page past the last)."
+            # Headers count too: every POST checks its Idempotency-Key.
+            if "requestBody" in operation or operation.get("parameters"):
+                answers["400"] = "Invalid input."
+            if "requestBody" in operation:
+                answers["413"] = "The body is larger than the server accepts."
+            for code, description in answers.items():
+                shape = _FIELD_ERRORS if code == "400" else _DETAIL
+                responses.setdefault(
+                    code,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": shape}},
+                    },
+                )
+    return result

@@ -16,6 +16,10 @@ class IdFilter(django_filters.NumberFilter):
     asked for a foreign key past 64 bits, and bad input must answer 400, not 500.
     """
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", -MAX_ID)  # below it, SQLite raises as above it
+        super().__init__(*args, **kwargs)
+
     def get_max_validator(self):
         return MaxValueValidator(MAX_ID)
 

@@ -253,6 +253,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "alignment.idempotency.document_idempotency_key",
+        "alignment.api.document_error_answers",
     ],
     # One schema name per choice set, so clients get stable enum type names.
     "ENUM_NAME_OVERRIDES": {

@@ -38,6 +38,11 @@ class SpeedToLeadSerializer(serializers.Serializer):
 
 class HandoffSerializer(serializers.ModelSerializer):
     speed_to_lead = serializers.SerializerMethodField()
+    # Declared: a read-only field built from the model loses allow_blank, and the schema
+    # would then say an empty reason is not a reason code.
+    rejection_reason = serializers.ChoiceField(
+        choices=RejectionReason.choices, read_only=True, allow_blank=True
+    )
 
     class Meta:
         model = Handoff
@@ -151,6 +156,10 @@ class HandoffViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ActivitySerializer(serializers.ModelSerializer):
+    outcome = serializers.ChoiceField(
+        choices=Activity.Outcome.choices, read_only=True, allow_blank=True
+    )
+
     class Meta:
         model = Activity
         fields = ["id", "lead", "handoff", "rep", "kind", "outcome", "note", "occurred_at"]

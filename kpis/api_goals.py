@@ -8,7 +8,6 @@ is decided by the goal services (a 403 names the rule).
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
@@ -144,7 +143,7 @@ class GoalSerializer(serializers.Serializer):
     created_by = serializers.IntegerField(source="goal.created_by_id", allow_null=True)
     created_at = serializers.DateTimeField(source="goal.created_at")
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field({"type": "string", "nullable": True})
     def get_currency(self, row: GoalProgress) -> str | None:
         return settings.CURRENCY if row.metric.money else None
 

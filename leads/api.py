@@ -415,6 +415,8 @@ class LeadViewSet(
 
 
 class TouchpointSerializer(serializers.ModelSerializer):
+    url = serializers.CharField(read_only=True, help_text="The page it happened on; may be empty.")
+
     class Meta:
         model = Touchpoint
         fields = ["id", "lead", "campaign", "kind", "occurred_at", "url", "created_at"]
