@@ -75,9 +75,13 @@ def test_redoc_works_under_the_policy(open_as, live_server, manager, story):
 
     page.goto(f"{live_server.url}/api/redoc/")
 
-    expect(page.get_by_role("heading", name="Tandem API")).to_be_visible()
+    # ReDoc lays out the whole schema in the browser before it shows anything: seconds on
+    # a busy two-core machine.
+    expect(page.get_by_role("heading", name="Tandem API")).to_be_visible(timeout=60_000)
     page.get_by_placeholder("Search...").fill("campaign")  # the search runs in a worker
-    expect(page.get_by_role("search").get_by_text("Create a campaign")).to_be_visible()
+    expect(page.get_by_role("search").get_by_text("Create a campaign")).to_be_visible(
+        timeout=30_000
+    )
     page.wait_for_load_state("networkidle")
     # Redoc's footer shows its maker's logo from their CDN; Tandem loads nothing from
     # elsewhere, so the policy blocks it and Redoc leaves the logo out.
