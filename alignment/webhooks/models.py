@@ -87,7 +87,7 @@ class WebhookDelivery(models.Model):
                 name="webhook_delivery_due",
             ),
             models.Index(
-                fields=["endpoint", "subject", "id"],
+                fields=["endpoint", "subject", "event"],
                 condition=Q(status__in=["pending", "sending"]),
                 name="webhook_delivery_unsent",
             ),

@@ -128,10 +128,12 @@ def due(limit: int = 50) -> list[int]:
     """Deliveries due now, oldest first, each the first unsent one of its endpoint and
     subject (a lead's events arrive in order), of active endpoints."""
     now = timezone.now()
+    # Earlier by the event's id, not the delivery's: one relay writes a batch of
+    # deliveries in no particular order.
     earlier = WebhookDelivery.objects.filter(
         endpoint=OuterRef("endpoint"),
         subject=OuterRef("subject"),
-        id__lt=OuterRef("id"),
+        event_id__lt=OuterRef("event_id"),
         status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.SENDING],
     )
     return list(
@@ -141,7 +143,7 @@ def due(limit: int = 50) -> list[int]:
             endpoint__active=True,
         )
         .filter(Q(subject="") | ~Exists(earlier))
-        .order_by("id")
+        .order_by("event_id", "id")
         .values_list("pk", flat=True)[:limit]
     )
 

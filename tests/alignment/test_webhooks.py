@@ -315,3 +315,26 @@ def test_an_endpoint_row_keeps_its_cursor_past_what_it_relayed(endpoint):
     endpoint.refresh_from_db()
     assert endpoint.cursor == WebhookDelivery.objects.get().event_id
     assert WebhookEndpoint.objects.count() == 1
+
+
+def test_a_leads_events_go_in_event_order_whatever_order_the_relay_wrote_them(endpoint, receiver):
+    """One relay writes its batch in no particular order: deliveries made in the
+    opposite order of their events still arrive in event order."""
+    first = publish(events.LEAD_CAPTURED, "lead:1", lead=1)
+    second = publish(events.LEAD_STAGE_CHANGED, "lead:1", lead=1, to="mql")
+    now = timezone.now()
+    for event in (second, first):  # the later event gets the lower delivery id
+        WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            event=event,
+            event_name=event.name,
+            subject=event.subject,
+            payload=event.payload,
+            next_attempt_at=now,
+        )
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(cursor=second.pk)
+
+    deliver_webhooks()
+    deliver_webhooks()
+
+    assert [b["event"] for b in bodies(receiver)] == ["lead.captured", "lead.stage_changed"]
