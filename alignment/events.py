@@ -134,7 +134,12 @@ _kicks_resting_until = 0.0
 
 def _kick() -> None:
     """Queue a webhook sweep, at most once per ``KICK_SECONDS``; after a failure (the
-    broker or the cache down) rest for a while rather than make every change wait."""
+    broker or the cache down) rest for a while rather than make every change wait.
+
+    A change that commits while an early sweep is already asked for may miss that sweep
+    (it can run before this commit): one more sweep is then asked for ``KICK_SECONDS``
+    later, so its webhooks leave within seconds rather than at beat's next sweep. At most
+    two sweeps per window, whatever the rate of changes."""
     global _kicks_resting_until
     from django.core.cache import cache
 
@@ -145,6 +150,8 @@ def _kick() -> None:
     try:
         if cache.add("webhooks:kick", 1, timeout=KICK_SECONDS):
             deliver_webhooks.apply_async(ignore_result=True, retry=False)
+        elif cache.add("webhooks:kick:trailing", 1, timeout=KICK_SECONDS):
+            deliver_webhooks.apply_async(countdown=KICK_SECONDS, ignore_result=True, retry=False)
     except Exception:  # whatever the broker or cache raised: beat catches up
         _kicks_resting_until = time.monotonic() + 30
         raise

@@ -41,3 +41,28 @@ def test_a_broker_that_is_down_does_not_fail_the_change(
     with django_capture_on_commit_callbacks(execute=True):
         events.publish("comment.added", subject="lead:1", payload={"lead": 1})
     assert len(asked) == 1  # resting: the next change does not wait on a dead broker
+
+
+def test_a_change_inside_the_kick_window_asks_for_one_trailing_sweep(
+    db, not_eager, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The first change asks for a sweep now; a change committed while that one may
+    already have run asks for one more a window later, not for one per change."""
+    from django.core.cache import cache
+
+    from alignment.tasks import deliver_webhooks
+
+    asked: list[dict] = []
+    monkeypatch.setattr(deliver_webhooks, "apply_async", lambda **kwargs: asked.append(kwargs))
+    monkeypatch.setattr(events, "_kicks_resting_until", 0.0)
+    cache.delete_many(["webhooks:kick", "webhooks:kick:trailing"])
+
+    for _ in range(4):
+        with django_capture_on_commit_callbacks(execute=True):
+            events.publish("comment.added", subject="lead:1", payload={"lead": 1})
+
+    assert [kwargs.get("countdown") for kwargs in asked] == [None, events.KICK_SECONDS]
+    cache.delete_many(["webhooks:kick", "webhooks:kick:trailing"])
+    with django_capture_on_commit_callbacks(execute=True):
+        events.publish("comment.added", subject="lead:1", payload={"lead": 1})
+    assert [kwargs.get("countdown") for kwargs in asked] == [None, events.KICK_SECONDS, None]
