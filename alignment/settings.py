@@ -123,7 +123,11 @@ TEMPLATES = [
 if os.environ.get("DATABASE_URL"):
     DATABASES = {
         "default": dj_database_url.parse(
-            os.environ["DATABASE_URL"], conn_max_age=env_int("DB_CONN_MAX_AGE", 60)
+            os.environ["DATABASE_URL"],
+            conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+            # A kept connection is checked before a request (or task) reuses it, so one
+            # that died with a database restart is replaced instead of failing a request.
+            conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
         )
     }
 else:
@@ -160,8 +164,34 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+
+def file_storage() -> dict:
+    """Where uploads (CSV imports) are kept: the local disk under MEDIA_ROOT, or with
+    ``S3_BUCKET`` set an S3-compatible bucket, so web processes and workers on different
+    machines read the same files. Credentials come from the usual ``AWS_ACCESS_KEY_ID`` and
+    ``AWS_SECRET_ACCESS_KEY`` (or the machine's role); ``S3_ENDPOINT_URL`` names a store
+    other than AWS (MinIO, Ceph, R2, ...)."""
+    bucket = os.environ.get("S3_BUCKET", "").strip()
+    if not bucket:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "location": os.environ.get("S3_PREFIX", "media"),
+            # Uploads are private: never a public ACL, never overwritten in place.
+            "default_acl": None,
+            "file_overwrite": False,
+            "addressing_style": os.environ.get("S3_ADDRESSING_STYLE") or None,
+        },
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": file_storage(),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -169,8 +199,9 @@ STORAGES = {
     },
 }
 
-# Uploads (CSV imports) are files a worker on another machine reads: in production point
-# MEDIA_ROOT at storage every web and worker process shares. They are never served as URLs.
+# Uploads (CSV imports) are files a worker on another machine reads: in production set
+# S3_BUCKET (see file_storage above) or point MEDIA_ROOT at a disk every web and worker
+# process shares. They are never served as URLs.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", STATE_DIR / "media"))
 # Days an uploaded CSV file is kept after its import finished (its report stays), and
 # how long a draft import nobody started is kept; at least a day.
