@@ -1,11 +1,18 @@
 """What every benchmark here shares: the database it may drop, the server's maintenance
-connection, weighted choices and the load average to print beside each figure.
+connection, weighted choices, the load average to print beside each figure, and the
+served app's plumbing (production settings, Redis, a free port, gunicorn coming up).
 
 The scripts run as ``python bench/<name>.py``, so this module is importable by its name.
 """
 
 import os
 import random
+import secrets
+import socket
+import subprocess
+import time
+from http.client import HTTPConnection
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 
@@ -58,3 +65,79 @@ def weighted(rng: random.Random, choices):
 def load() -> str:
     """The load average (1, 5, 15 minutes): how busy the machine was for a figure."""
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+# --- the served app and its processes ------------------------------------------------------
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
+
+
+def redis_url() -> str:
+    """``BENCH_REDIS_URL`` (else database 9 of the local Redis): a bench flushes it."""
+    return os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
+
+
+def flush_redis() -> None:
+    import redis
+
+    redis.Redis.from_url(redis_url()).flushdb()
+
+
+def production_environment(state_dir: Path, database: str) -> dict[str, str]:
+    """Production settings (``DEBUG=0``, a fresh secret, Redis) for a bench's own
+    process, gunicorn and workers: plain http on localhost, state in ``state_dir``, and
+    the API budgets lifted (a bench's few tokens send far more than any client should)."""
+    return {
+        "DATABASE_URL": database,
+        "REDIS_URL": redis_url(),
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "SECURE_SSL_REDIRECT": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "TANDEM_STATE_DIR": str(state_dir),
+        "MEDIA_ROOT": str(state_dir / "media"),
+        "LOG_LEVEL": "WARNING",
+        "API_THROTTLE_CAPTURE": "100000000/minute",
+        "API_THROTTLE_USER": "100000000/minute",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def gunicorn_command(port: int, workers: int) -> list[str]:
+    """The app served as the Dockerfile serves it (``python -m`` and these arguments)."""
+    return [
+        "gunicorn",
+        "alignment.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+    ]
+
+
+def wait_until_serving(
+    process: subprocess.Popen, log: Path, port: int, path: str, seconds: float
+) -> None:
+    """Until the app on ``port`` answers ``GET path`` (any status); a process that stops
+    or a server that stays silent for ``seconds`` ends the bench with its log."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn stopped at start:\n{log.read_text()[-3000:]}")
+        try:
+            connection = HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", path)
+            connection.getresponse().read()
+            connection.close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"gunicorn did not answer within {seconds:.0f} s") from None
+            time.sleep(0.2)

@@ -34,7 +34,6 @@ import random
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -50,11 +49,21 @@ from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
 
-from benchdb import database_url, drop_database, recreate_database, weighted
+from benchdb import (
+    database_url,
+    drop_database,
+    flush_redis,
+    free_port,
+    gunicorn_command,
+    production_environment,
+    recreate_database,
+    redis_url,
+    wait_until_serving,
+    weighted,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_capture"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
 WRK = shutil.which("wrk") or "wrk"
 BULK_ROWS = 1000
 
@@ -243,26 +252,9 @@ def generate_export(count: int, *, seed: int = 42) -> Export:
 # --- the database ----------------------------------------------------------------------
 
 
-def redis_url() -> str:
-    return os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
-
-
 def app_environment(state_dir: Path) -> dict[str, str]:
     """Production settings for this process and the served app (plain http on localhost)."""
-    return {
-        "DATABASE_URL": database_url(DEFAULT_URL),
-        "REDIS_URL": redis_url(),
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "SECURE_SSL_REDIRECT": "0",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "TANDEM_STATE_DIR": str(state_dir),
-        "MEDIA_ROOT": str(state_dir / "media"),
-        "LOG_LEVEL": "WARNING",
-        # The bench's one token sends far more than a client should; lift its budgets.
-        "API_THROTTLE_CAPTURE": "100000000/minute",
-        "API_THROTTLE_USER": "100000000/minute",
-    }
+    return production_environment(state_dir, database_url(DEFAULT_URL))
 
 
 def setup_django(environment: dict[str, str]) -> None:
@@ -272,12 +264,6 @@ def setup_django(environment: dict[str, str]) -> None:
     import django
 
     django.setup()
-
-
-def flush_redis() -> None:
-    import redis
-
-    redis.Redis.from_url(redis_url()).flushdb()
 
 
 def prepare(export: Export) -> str:
@@ -501,12 +487,6 @@ def check_import(result: dict[str, Any], export: Export, *, first: bool) -> list
 # --- the served app --------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def gunicorn(environment: dict[str, str], log: Path, workers: int) -> Iterator[int]:
     """The app served as the Dockerfile serves it, on a free port; stopped on the way out,
@@ -514,18 +494,7 @@ def gunicorn(environment: dict[str, str], log: Path, workers: int) -> Iterator[i
     port = free_port()
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "alignment.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "--access-logfile",
-                "-",
-            ],
+            [sys.executable, "-m", *gunicorn_command(port, workers)],
             cwd=ROOT,
             env={**os.environ, **environment},
             stdout=out,
@@ -533,20 +502,7 @@ def gunicorn(environment: dict[str, str], log: Path, workers: int) -> Iterator[i
             start_new_session=True,
         )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"gunicorn stopped at start:\n{log.read_text()[-3000:]}")
-            try:
-                connection = HTTPConnection("127.0.0.1", port, timeout=5)
-                connection.request("GET", "/api/v1/leads/")
-                connection.getresponse().read()
-                connection.close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("gunicorn did not answer within 30 s") from None
-                time.sleep(0.2)
+        wait_until_serving(process, log, port, "/api/v1/leads/", seconds=30)
         yield port
     finally:
         if process.poll() is None:
