@@ -1,9 +1,9 @@
 """API plumbing shared by every app: pagination and error mapping.
 
-Domain exceptions raised by services become the status codes of the API contract:
-``ValidationError`` → 400 with field messages, ``NotAllowed`` → 403, a conflict of state
-(``IllegalTransition``, ``AlreadyClaimed``, ``HandoffClosed``, ``CampaignInUse``) → 409
-``{"detail": ...}``.
+Errors raised by services become the status codes of the API contract: Django's
+``ValidationError`` → 400 with field messages; a ``DomainError`` (``alignment.exceptions``:
+``Forbidden`` → 403, ``Conflict`` → 409, whichever app raised it) → its ``status_code``
+with ``{"detail": ...}``.
 """
 
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -15,19 +15,13 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from alignment.exceptions import DomainError
+
 
 class StandardPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
-
-
-def _conflicts() -> tuple[type[Exception], ...]:
-    from campaigns.services import CampaignInUse
-    from handoffs.services import AlreadyClaimed, HandoffClosed
-    from leads.lifecycle import IllegalTransition
-
-    return (IllegalTransition, AlreadyClaimed, HandoffClosed, CampaignInUse)
 
 
 def validation_error_data(exc: DjangoValidationError) -> dict[str, list[str]]:
@@ -47,14 +41,10 @@ def validation_error_data(exc: DjangoValidationError) -> dict[str, list[str]]:
 
 
 def exception_handler(exc, context):
-    from handoffs.services import NotAllowed
-
     if isinstance(exc, DjangoValidationError):
         return Response(validation_error_data(exc), status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, NotAllowed):
-        return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
-    if isinstance(exc, _conflicts()):
-        return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DomainError):
+        return Response({"detail": str(exc)}, status=exc.status_code)
     return drf_exception_handler(exc, context)
 
 

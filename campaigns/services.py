@@ -6,11 +6,12 @@ from typing import Any
 
 from django.db import transaction
 
+from alignment.exceptions import Conflict
 from campaigns.models import Campaign, CostEntry
 from campaigns.queries import why_in_use
 
 
-class CampaignInUse(Exception):
+class CampaignInUse(Conflict):
     """Leads, touchpoints or cost entries name the campaign: deleting it would take them
     out of every KPI, so it is archived instead."""
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alignment import events
+from alignment.exceptions import Conflict
 from leads.models import Lead, Stage, StageChange
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -30,7 +31,7 @@ def stage_label(stage: str) -> str:
     return Stage(stage).label if stage in Stage.values else repr(stage)
 
 
-class IllegalTransition(Exception):
+class IllegalTransition(Conflict):
     """The lead cannot move from its current stage to the one asked for."""
 
     def __init__(self, lead: Lead, to_stage: str):

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from alignment import events, notifications
 from alignment.business_hours import WorkingCalendar, add_working_minutes
+from alignment.exceptions import Conflict, Forbidden
 from alignment.models import AgreementVersion, Event
 from alignment.notifications import Reader, person
 from alignment.roles import MANAGER, SALES, has_role
@@ -40,15 +41,15 @@ INTENT_KINDS: dict[str, str] = {
 }
 
 
-class AlreadyClaimed(Exception):
+class AlreadyClaimed(Conflict):
     """Someone else claimed the handoff first (or it is no longer open)."""
 
 
-class NotAllowed(Exception):
+class NotAllowed(Forbidden):
     """The caller's role or ownership does not allow this change."""
 
 
-class HandoffClosed(Exception):
+class HandoffClosed(Conflict):
     """The handoff is not in a state that allows this action."""
 
 
