@@ -11,7 +11,8 @@ class UploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
         help_text="UTF-8 (with or without BOM), separated by commas or semicolons, "
-        "with a header row. Exports of HubSpot, Salesforce and Mautic work as they are.",
+        "with a header row. Exports and reports of HubSpot, Salesforce, Mautic and Pipedrive "
+        "work as they are; an Excel workbook needs File > Save As > CSV UTF-8 first.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
     campaign = forms.ModelChoiceField(

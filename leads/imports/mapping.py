@@ -1,8 +1,11 @@
 """Which CSV column fills which lead field: guessed from the headers, fixed by people.
 
 A mapping is ``{"CSV header": "lead field"}``; columns it leaves out are ignored. The
-guesses know the export headers of HubSpot, Salesforce and Mautic, compared without case,
-spaces or punctuation ("E-mail", "Email Address" and "email" are the same header).
+guesses know the headers of the lead and contact exports of HubSpot, Salesforce (object
+exports by API name and reports by page label), Mautic and Pipedrive, compared without
+case, accents, spaces or punctuation ("E-mail", "Email Address" and "email" are the same
+header). A Pipedrive-style prefix ("Person - Email - Work", "Organization - Name") says
+whose value a column holds: a person's, their organisation's or the lead record's.
 """
 
 import re
@@ -13,6 +16,8 @@ from typing import Any
 
 import pycountry
 from django.core.exceptions import ValidationError
+
+from leads.capture import row_errors
 
 #: The lead fields a column may fill, in the order the mapping form lists them.
 FIELDS: dict[str, str] = {
@@ -30,6 +35,7 @@ FIELDS: dict[str, str] = {
     "utm_source": "Source (utm_source)",
     "utm_medium": "Medium (utm_medium)",
     "utm_campaign": "Campaign code (utm_campaign)",
+    "note": "Message or note (kept on the imported touchpoint)",
 }
 
 #: Normalised headers each field recognises, best first: when two columns could fill one
@@ -43,35 +49,47 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "businessemail",
         "primaryemail",
         "contactemail",
+        "emailwork",
+        "emailprimary",
+        "emailother",
+        "emailhome",
         "mail",
     ),
     "first_name": ("firstname", "givenname", "forename", "fname", "first"),
     "last_name": ("lastname", "surname", "familyname", "lname", "last"),
-    "full_name": ("fullname", "name", "contactname", "leadname"),
+    "full_name": ("fullname", "name", "contactname", "leadname", "personname"),
     "company": (
         "company",
         "companyname",
+        "companyaccount",  # a Salesforce lead report's "Company / Account"
         "accountname",
+        "organizationname",
+        "organisationname",
         "account",
         "organization",
         "organisation",
-        "organizationname",
-        "organisationname",
+        "primarycompany",  # Mautic's label of its company field
         "associatedcompany",
         "employer",
     ),
-    "job_title": ("jobtitle", "title", "position", "jobrole", "role", "designation"),
+    # Mautic's "title" is a salutation ("Mr", "Dr") next to its "position": with both
+    # in a file, the position is the job title.
+    "job_title": ("jobtitle", "position", "title", "jobrole", "role", "designation"),
     "phone": (
         "phone",
         "phonenumber",
         "workphone",
         "businessphone",
+        "phonework",
         "telephone",
         "tel",
         "mobilephone",
         "mobilephonenumber",
         "mobile",
+        "phonemobile",
         "cellphone",
+        "phoneother",
+        "phonehome",
     ),
     "country": (
         "country",
@@ -80,10 +98,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "countryname",
         "mailingcountry",
         "billingcountry",
+        "addresscountry",
+        "addresscountryregion",
     ),
     "company_size": (
         "numberofemployees",
         "noofemployees",
+        "ofemployees",
         "employees",
         "companysize",
         "employeecount",
@@ -106,7 +127,30 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "utm_source": ("utmsource", "leadsource", "originalsource", "hsanalyticssource", "source"),
     "utm_medium": ("utmmedium", "medium"),
     "utm_campaign": ("utmcampaign", "campaigncode", "campaign"),
+    "note": ("message", "yourmessage", "description", "notes", "note", "comments", "comment"),
 }
+
+#: Prefixes that say whose value a column holds, and the fields such a column may fill.
+#: A lead or deal *record's* title is its name in the CRM ("Acme – 50 seats"), not a job
+#: title, so its columns fill only the record's own source and notes.
+_PERSON_FIELDS = frozenset(FIELDS)
+_ORGANISATION_FIELDS = frozenset({"company", "company_size", "industry", "country"})
+_RECORD_FIELDS = frozenset({"utm_source", "utm_medium", "utm_campaign", "note"})
+PREFIXES: dict[str, frozenset[str]] = {
+    "person": _PERSON_FIELDS,
+    "contact": _PERSON_FIELDS,
+    "people": _PERSON_FIELDS,
+    "organization": _ORGANISATION_FIELDS,
+    "organisation": _ORGANISATION_FIELDS,
+    "org": _ORGANISATION_FIELDS,
+    "company": _ORGANISATION_FIELDS,
+    "account": _ORGANISATION_FIELDS,
+    "lead": _RECORD_FIELDS,
+    "deal": _RECORD_FIELDS,
+}
+#: "Person - Email", "Organization – Name", "Contact: Email": a word, then a dash with
+#: spaces around it or a colon (a hyphen inside a word, as in "E-mail", is no prefix).
+_PREFIXED = re.compile(r"\s*([^\W\d_]+)\s*(?:\s[-–—]\s|:)\s*(.+)", re.DOTALL)
 
 YES = {"1", "true", "yes", "y", "x", "on", "optedin", "optin", "granted", "given", "subscribed"}
 NO = {"0", "false", "no", "n", "off", "optedout", "optout", "notgranted", "unsubscribed", "none"}
@@ -135,22 +179,50 @@ COUNTRY_ALIASES = {
 
 
 def normalise_header(header: str) -> str:
-    """A header as the guesses compare it: case, accents, spaces and punctuation gone."""
+    """A header as the guesses compare it: case, accents, spaces and punctuation gone (a
+    byte-order mark or a zero-width space left by a spreadsheet goes with them)."""
     folded = unicodedata.normalize("NFKD", header).casefold()
     return re.sub(r"[^a-z0-9]", "", folded)
+
+
+def _field_of(key: str, allowed: frozenset[str] = _PERSON_FIELDS) -> tuple[str, int] | None:
+    """The field a normalised header names, with its rank among that field's headers."""
+    for field, names in SYNONYMS.items():
+        if key in names:
+            return (field, names.index(key)) if field in allowed else None
+    return None
+
+
+def header_field(header: str) -> tuple[str, int] | None:
+    """The field a header names and how well (0 is best), or None for a column no field
+    takes. The whole header is tried first ("Organization Name", "Lead Source"), then
+    the part after a prefix, among the fields that prefix allows."""
+    found = _field_of(normalise_header(header))
+    if found is not None:
+        return found
+    prefixed = _PREFIXED.fullmatch(header)
+    if prefixed is None:
+        return None
+    allowed = PREFIXES.get(normalise_header(prefixed.group(1)))
+    if allowed is None:
+        return None
+    rest = normalise_header(prefixed.group(2))
+    if allowed is _ORGANISATION_FIELDS and rest == "name":
+        return ("company", 0)
+    return _field_of(rest, allowed)
 
 
 def guess_mapping(headers: list[str]) -> dict[str, str]:
     """The mapping the headers suggest; each field is filled from one column at most."""
     best: dict[str, tuple[int, int, str]] = {}
     for position, header in enumerate(headers):
-        key = normalise_header(header)
-        for field, names in SYNONYMS.items():
-            if key in names:
-                rank = (names.index(key), position, header)
-                if field not in best or rank < best[field]:
-                    best[field] = rank
-                break
+        found = header_field(header)
+        if found is None:
+            continue
+        field, rank = found
+        candidate = (rank, position, header)
+        if field not in best or candidate < best[field]:
+            best[field] = candidate
     # A full name is only needed when the file has no separate name columns.
     if "full_name" in best and ("first_name" in best or "last_name" in best):
         del best["full_name"]
@@ -237,10 +309,13 @@ PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
 def row_to_capture(
     values: list[str], columns: list[tuple[int, str]]
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """One CSV row as capture arguments, and the errors of the values it could not read.
+    """One CSV row as capture arguments, and every error of the row, in column order.
 
     ``columns`` pairs a column's position with the field it fills. Empty cells are left
-    out: an import never blanks a field.
+    out: an import never blanks a field. A row with a value that cannot be read never
+    reaches capture, so capture's own checks run here on the rest of it: the report then
+    tells all that is wrong with the row at once, as the preview did, not one thing per
+    attempt. A row that reads cleanly is checked by capture itself, once.
     """
     data: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
@@ -268,7 +343,25 @@ def row_to_capture(
             data.setdefault("last_name", last)
     if not data.get("email"):
         errors.setdefault("email", ["No email in this row."])
+    if errors:
+        # The reading's own message wins for a field both found wrong ("No email in this
+        # row." says more than "Enter a valid email address." of an empty one).
+        errors = _in_column_order({**row_errors(data), **errors}, columns)
     return data, errors
+
+
+def _in_column_order(
+    errors: dict[str, list[str]], columns: list[tuple[int, str]]
+) -> dict[str, list[str]]:
+    """Errors in the order of the columns they are about, so a reason reads like the row."""
+    place: dict[str, int] = {}
+    for position, field in columns:
+        place.setdefault(field, position)
+    if "full_name" in place:
+        place.setdefault("first_name", place["full_name"])
+        place.setdefault("last_name", place["full_name"])
+    order = sorted(errors, key=lambda field: place.get(field, len(place) + 10**6))
+    return {field: errors[field] for field in order}
 
 
 def columns_of(mapping: dict[str, str], headers: list[str]) -> list[tuple[int, str]]:

@@ -20,17 +20,39 @@ def visible_imports(user) -> QuerySet[LeadImport]:
     return LeadImport.objects.select_related("created_by", "campaign", "job")
 
 
-def reason_text(lead_import: LeadImport, errors: dict[str, list[str]]) -> str:
-    """A failed row's errors in words, each under the CSV header the value came from."""
-    header_of = {field: header for header, field in lead_import.mapping.items()}
+def _sentence(message: str) -> str:
+    message = message.strip()
+    return message if message.endswith((".", "!", "?", "…")) else f"{message}."
+
+
+def reasons(mapping: dict[str, str], headers: list[str], errors: dict[str, list[str]]) -> list[str]:
+    """A row's errors in words, one per field, each under the CSV header the value came
+    from and in the order of the file's columns: ``["Email: Enter a valid email
+    address.", "Country/Region: Unknown country “Narnia”."]``. The preview and the report
+    both say it so, so a row reads the same before and after the run."""
+    header_of = {field: header for header, field in mapping.items()}
     if "full_name" in header_of:
         header_of.setdefault("first_name", header_of["full_name"])
         header_of.setdefault("last_name", header_of["full_name"])
-    parts = []
-    for field, messages in errors.items():
+    position = {header: n for n, header in enumerate(headers)}
+    unplaced = len(position)
+
+    def place(field: str) -> int:
+        return position.get(header_of.get(field, ""), unplaced)
+
+    lines = []
+    for field in sorted(errors, key=place):
         name = header_of.get(field) or FIELDS.get(field) or field.replace("_", " ").capitalize()
-        parts.append(f"{name}: {' '.join(messages)}")
-    return "; ".join(parts)
+        text = " ".join(_sentence(message) for message in errors[field] if message.strip())
+        lines.append(f"{name}: {text}")
+    return lines
+
+
+def reason_text(lead_import: LeadImport, errors: dict[str, list[str]]) -> str:
+    """A failed row's reasons as one text (the report and ``errors.csv``). Each is a
+    sentence, so they join with a space: "Email: Enter a valid email address. Company
+    size: “lots” is not a number of employees." """
+    return " ".join(reasons(lead_import.mapping, lead_import.headers, errors))
 
 
 #: A number or phone number may start with + or -; anything else starting with a formula

@@ -1,5 +1,7 @@
 """Import pages: upload, mapping with a preview, progress and the report."""
 
+import re
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,7 +14,7 @@ from leads.imports.api import errors_csv_response
 from leads.imports.forms import MappingForm, UploadForm
 from leads.imports.mapping import FIELDS
 from leads.imports.models import LeadImport
-from leads.imports.queries import reason_text, visible_imports
+from leads.imports.queries import reason_text, reasons, visible_imports
 
 FAILED_ROWS_PER_PAGE = 25
 
@@ -72,19 +74,19 @@ def import_mapping(request, pk: int):
     if "full_name" in wanted:
         wanted |= {"first_name", "last_name"}
     fields = [(f, label) for f, label in FIELDS.items() if f in wanted and f != "full_name"]
-    first = rows[0].cells if rows else []
+    columns = _columns(form, mapping, [row.cells for row in rows])
     context = {
         "lead_import": lead_import,
         "form": form,
-        "columns": [
-            (header, field, first[n] if n < len(first) else "")
-            for n, (header, field) in enumerate(form.columns())
-        ],
+        "columns": columns,
+        "unmapped": sum(1 for column in columns if not column["mapped"]),
+        "email_missing": "email" not in mapping.values(),
+        "email_suggestion": _email_suggestion(columns),
         "preview": [
             {
                 "row": row.row,
                 "shown": [row.values.get(field) for field, _ in fields],
-                "errors": row.errors,
+                "errors": reasons(mapping, headers, row.errors),
             }
             for row in rows
         ],
@@ -92,9 +94,49 @@ def import_mapping(request, pk: int):
         "preview_problems": sum(1 for row in rows if row.errors),
     }
     if wants_fragment(request):
-        # A changed select re-renders only the preview; 200 so htmx swaps it in either way.
-        return render(request, "leads/imports/_preview.html", context)
+        # A changed select re-renders the preview and, out of band, what the columns table
+        # says about the mapping (the selects stay, and so does the focus); 200 so htmx
+        # swaps them in either way.
+        return render(request, "leads/imports/_mapping_update.html", context)
     return render(request, "leads/imports/mapping.html", context, status=status)
+
+
+SAMPLES_SHOWN = 3
+_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _columns(form: MappingForm, mapping: dict[str, str], cells: list[list[str]]) -> list[dict]:
+    """The file's columns for the mapping table: those no field takes first (the ones a
+    person may have to fix), each with a few of its values, so a column the guess missed
+    is easy to see and to map."""
+    columns = []
+    for position, (header, field) in enumerate(form.columns()):
+        samples: list[str] = []
+        for row in cells:
+            value = row[position].strip() if position < len(row) else ""
+            if value and value not in samples:
+                samples.append(value)
+            if len(samples) == SAMPLES_SHOWN:
+                break
+        columns.append(
+            {
+                "position": position,
+                "header": header,
+                "field": field,
+                "samples": samples,
+                "mapped": header in mapping,
+            }
+        )
+    return sorted(columns, key=lambda column: column["mapped"])
+
+
+def _email_suggestion(columns: list[dict]) -> dict | None:
+    """The first column not mapped whose values are email addresses, if any."""
+    for column in columns:
+        if not column["mapped"] and column["samples"]:
+            if all(_ADDRESS.fullmatch(value) for value in column["samples"]):
+                return column
+    return None
 
 
 def _report_context(request, lead_import: LeadImport) -> dict:

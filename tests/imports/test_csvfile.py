@@ -98,11 +98,13 @@ def test_it_refuses_utf16_text():
     assert refusal(data).startswith("The file is UTF-16 text, not UTF-8.")
 
 
-def test_it_refuses_a_spreadsheet_workbook():
+def test_it_refuses_a_zip_file():
     assert refusal(b"PK\x03\x04\x14\x00\x06\x00rest of a zip").startswith(
-        "This is a spreadsheet workbook"
+        "This is a zip archive, not a CSV file."
     )
 
 
 def test_it_refuses_a_binary_file():
-    assert refusal(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR") == "This is a binary file, not CSV text."
+    assert refusal(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR").startswith(
+        "This is an image, not a CSV file. Upload a CSV file:"
+    )
