@@ -82,13 +82,14 @@ _EVERY_OPERATION = {
     "401": "No token, or one that is unknown, revoked or expired.",
     "403": "Your role may not do this.",
     "429": "Throttled: wait `Retry-After` seconds.",
+    "503": "The database cannot be reached for a moment: retry after `Retry-After` seconds.",
 }
 
 
 def document_error_answers(result, generator, request, public):
     """drf-spectacular hook: every operation documents the error answers it can give, so
     a client (and a schema-driven test) finds no status code the schema does not name:
-    401, 403 and 429 everywhere; 404 for what is named by id and for a page past the last
+    401, 403, 429 and 503 everywhere; 404 for what is named by id and for a page past the last
     of a list; 400 for a body or parameters it checks; 413 for a body too large."""
     for path, operations in result.get("paths", {}).items():
         for operation in operations.values():
