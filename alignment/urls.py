@@ -1,13 +1,19 @@
 """URL map: pages per app, the REST API under /api/v1/, schema and docs."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from alignment.api_docs import RedocView
 
 urlpatterns = [
     path("", include("alignment.urls_pages")),
+    # Browsers ask for it on their own, whatever a page links; static files are served by
+    # WhiteNoise under their hashed names, looked up when asked.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("img/favicon.ico"))),
     path("campaigns/", include("campaigns.urls")),
     path("leads/", include("leads.urls")),
     path("f/", include("leads.urls_public")),

@@ -1,12 +1,16 @@
 """Forms of the campaign pages; the services do the writing."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from alignment.services import NoAgreementInForce, agreement_in_force
 from campaigns.models import FORM_FIELDS, Campaign, FieldUse, normalise_origin
+from leads.models import TouchpointKind
+from leads.services import active_ruleset
 
 
 class DateInput(forms.DateInput):
@@ -36,6 +40,8 @@ class CampaignForm(forms.ModelForm):
             "target_mqls": "Target MQLs",
         }
         help_texts = {
+            "status": "Only an active campaign's web form takes submissions: a planned "
+            "campaign's form is closed until you make it active.",
             "utm_campaign": "Lowercase letters, numbers and hyphens. Leads arriving with "
             "this utm_campaign are attached to the campaign.",
             "ends_on": "Leave empty for an always-on campaign.",
@@ -48,6 +54,78 @@ class CampaignForm(forms.ModelForm):
 
     def clean_utm_campaign(self) -> str:
         return self.cleaned_data["utm_campaign"].strip().lower()
+
+
+@dataclass(frozen=True)
+class Qualifying:
+    """What makes a web form's lead an MQL under the agreement and scoring rules in force,
+    told in the form's own terms, so a new campaign's form can ask for it."""
+
+    #: The score that makes an MQL; None without an agreement in force.
+    threshold: int | None
+    #: The points of a sent form, and of asking for a demo in it.
+    form_points: int
+    demo_points: int
+    #: The form's questions some fit rule scores, in form order.
+    scored: tuple[str, ...]
+    #: The form's questions the agreement requires of an MQL, and whether it asks consent.
+    required: tuple[str, ...]
+    consent: bool
+
+    def suggested_fields(self) -> dict[str, str]:
+        """The questions a new campaign's form starts with: who they are, their company,
+        what they need, and what the rules score or the agreement requires."""
+        fields = {
+            "first_name": FieldUse.REQUIRED,
+            "last_name": FieldUse.REQUIRED,
+            "company": FieldUse.REQUIRED,
+            "job_title": FieldUse.REQUIRED,
+            "company_size": FieldUse.REQUIRED,
+            "need": FieldUse.REQUIRED,
+            "message": FieldUse.OPTIONAL,
+        }
+        for name in self.scored:
+            fields.setdefault(name, FieldUse.OPTIONAL)
+        for name in self.required:
+            fields[name] = FieldUse.REQUIRED
+        if self.consent:
+            fields["consent"] = FieldUse.REQUIRED
+        return {name: fields[name] for name in FORM_FIELDS if name in fields}
+
+    def scored_phrase(self) -> str:
+        """The scored questions as a sentence says them: "job title, country and company
+        size add points for who they are"."""
+        labels = [FORM_FIELDS[name].lower() for name in self.scored]
+        if len(labels) == 1:
+            return f"{labels[0]} adds points for who they are"
+        return f"{', '.join(labels[:-1])} and {labels[-1]} add points for who they are"
+
+
+def qualifying() -> Qualifying:
+    """Read the agreement in force and the active scoring rules for a web form's sake."""
+    try:
+        agreement = agreement_in_force()
+    except NoAgreementInForce:
+        agreement = None
+    _, rules = active_ruleset()
+
+    def points_for(kind: str) -> int:
+        return sum(
+            rule.points
+            for rule in rules
+            if rule.kind == "engagement" and rule.touchpoint_kind == kind
+        )
+
+    tested = {rule.field for rule in rules if rule.kind == "fit"}
+    required = set(agreement.mql_required_fields) if agreement else set()
+    return Qualifying(
+        threshold=agreement.mql_threshold if agreement else None,
+        form_points=points_for(TouchpointKind.FORM_SUBMITTED),
+        demo_points=points_for(TouchpointKind.DEMO_REQUESTED),
+        scored=tuple(name for name in FORM_FIELDS if name in tested),
+        required=tuple(name for name in FORM_FIELDS if name in required),
+        consent=bool(agreement and agreement.mql_requires_consent),
+    )
 
 
 class WebFormSettingsForm(forms.ModelForm):

@@ -35,9 +35,37 @@ FORM_FIELDS = {
     "phone": "Phone",
     "country": "Country",
     "company_size": "Company size",
+    "need": "What do you need?",
     "message": "Message",
     "consent": "Consent checkbox",
 }
+
+#: The web form's company size answers: the number stored, and the band as the visitor
+#: chose it. A band is stored as its smallest size, so the scoring rules' size bands
+#: (51–200, 201–1000, over 1000) see each answer in the right band.
+COMPANY_SIZES: list[tuple[int, str]] = [
+    (1, "1–10 people"),
+    (11, "11–50 people"),
+    (51, "51–200 people"),
+    (201, "201–500 people"),
+    (501, "501–1,000 people"),
+    (1001, "1,001–5,000 people"),
+    (5001, "5,001 or more people"),
+]
+_BANDS = dict(COMPANY_SIZES)
+
+
+def company_size_label(size: int | None) -> str:
+    """A company size as people read it: the band a visitor chose on a web form
+    ("201–500 people", for the 201 it is stored as), else the number ("1,250 people");
+    "" for no size.
+
+    A number given exactly (by the API, an import) that happens to start a band reads as
+    that band too, which is still true of it.
+    """
+    if size is None:
+        return ""
+    return _BANDS.get(size) or f"{size:,} people"
 
 
 def default_form_fields() -> dict[str, str]:

@@ -55,6 +55,28 @@ def add_cost(
     return entry
 
 
+#: The statuses a campaign may be opened from in one step: it has not run, or stopped a while.
+OPENABLE = (Campaign.Status.PLANNED, Campaign.Status.PAUSED)
+
+
+class NotOpenable(Conflict):
+    """A completed or archived campaign is reopened by choosing its status on purpose."""
+
+
+@transaction.atomic
+def activate_campaign(campaign: Campaign) -> Campaign:
+    """Make a planned or paused campaign active, so its web form takes submissions."""
+    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if locked.status not in OPENABLE:
+        raise NotOpenable(
+            f"“{locked.name}” is {locked.get_status_display().lower()}: edit it to choose "
+            "another status."
+        )
+    updated = update_campaign(locked, status=Campaign.Status.ACTIVE)
+    campaign.status = updated.status
+    return updated
+
+
 @transaction.atomic
 def archive_campaign(campaign: Campaign) -> Campaign:
     """Put a campaign away: out of the campaign lists unless asked for, still in every KPI."""

@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:pk>/", views.campaign_detail, name="detail"),
     path("<int:pk>/edit/", views.campaign_edit, name="edit"),
     path("<int:pk>/costs/", views.cost_add, name="add_cost"),
+    path("<int:pk>/activate/", views.campaign_activate, name="activate"),
     path("<int:pk>/archive/", views.campaign_archive, name="archive"),
     path("<int:pk>/delete/", views.campaign_delete, name="delete"),
 ]

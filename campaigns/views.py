@@ -19,12 +19,13 @@ from alignment.roles import MANAGER, MARKETING, has_role
 from alignment.templatetags.tandem import money
 from campaigns import services
 from campaigns.filters import CampaignFilter
-from campaigns.forms import CampaignForm, CostForm, WebFormSettingsForm
-from campaigns.models import Campaign
+from campaigns.forms import CampaignForm, CostForm, WebFormSettingsForm, qualifying
+from campaigns.models import FORM_FIELDS, Campaign
 from campaigns.queries import why_in_use, with_spend
 from handoffs.models import Handoff
 from kpis.queries import Period, Scope, summary
 from leads.models import Lead
+from leads.public_views import CLOSED
 
 EDITORS = (MARKETING, MANAGER)
 
@@ -87,14 +88,40 @@ def _save(form: CampaignForm, save) -> Campaign | None:
 
 @role_required(*EDITORS)
 def campaign_create(request):
-    form = CampaignForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        campaign = _save(form, lambda data: services.create_campaign(owner=request.user, **data))
-        if campaign is not None:
-            messages.success(request, f"Campaign “{campaign.name}” created.")
-            return redirect("campaigns:detail", pk=campaign.pk)
-    status = 400 if form.errors else 200
-    return render(request, "campaigns/form.html", {"form": form}, status=status)
+    """A campaign and its web form in one go: the form starts with the questions that can
+    qualify a lead, and the campaign starts active, so the form takes leads at once."""
+    rules = qualifying()
+    form = CampaignForm(request.POST or None, initial={"status": Campaign.Status.ACTIVE})
+    # A post without the web form's fields (a script) gets the model's default form.
+    posted_web = any(key.startswith("web-") for key in request.POST)
+    web = WebFormSettingsForm(
+        request.POST if posted_web else None,
+        instance=Campaign(form_fields=rules.suggested_fields()),
+        prefix="web",
+    )
+    if request.method == "POST":
+        campaign_ok = form.is_valid()
+        web_ok = web.is_valid() if posted_web else True
+        if campaign_ok and web_ok:
+            web_settings = web.settings() if posted_web else {}
+            campaign = _save(
+                form,
+                lambda data: services.create_campaign(owner=request.user, **data, **web_settings),
+            )
+            if campaign is not None:
+                messages.success(request, _created_message(campaign))
+                return redirect(reverse("campaigns:detail", args=[campaign.pk]) + "#web-form")
+    status = 400 if form.errors or web.errors else 200
+    context = {"form": form, "web": web, "rules": rules}
+    return render(request, "campaigns/form.html", context, status=status)
+
+
+def _created_message(campaign: Campaign) -> str:
+    if campaign.form_is_open:
+        then = "Its web form takes leads now: share the link or paste a snippet."
+    else:
+        then = "Its web form opens when you make the campaign active."
+    return f"Campaign “{campaign.name}” created. {then}"
 
 
 @role_required(*EDITORS)
@@ -117,7 +144,7 @@ def campaign_edit(request, pk: int):
                 messages.success(request, "Campaign saved.")
                 return redirect("campaigns:detail", pk=campaign.pk)
     status = 400 if form.errors or web.errors else 200
-    context = {"form": form, "web": web, "campaign": campaign}
+    context = {"form": form, "web": web, "campaign": campaign, "rules": qualifying()}
     return render(request, "campaigns/form.html", context, status=status)
 
 
@@ -142,6 +169,15 @@ def embed_snippets(request, campaign: Campaign) -> dict[str, str]:
             'referrerpolicy="no-referrer-when-downgrade"></iframe>'
         ),
     }
+
+
+def asked_for(campaign: Campaign) -> list[str]:
+    """What the campaign's web form asks, as a sentence lists it ("email, company, what
+    they need")."""
+    asked = campaign.form_fields or {}
+    names = {name: label.lower() for name, label in FORM_FIELDS.items()}
+    names.update(need="what they need", consent="consent")
+    return ["email", *(names[name] for name in FORM_FIELDS if name in asked)]
 
 
 def _detail_context(request, campaign: Campaign, cost_form: CostForm | None = None) -> dict:
@@ -170,6 +206,9 @@ def _detail_context(request, campaign: Campaign, cost_form: CostForm | None = No
         "can_edit": can_edit,
         "cost_form": cost_form or (CostForm() if can_edit else None),
         "embed": embed_snippets(request, campaign) if can_edit else None,
+        "asked": asked_for(campaign),
+        "closed_notice": CLOSED.get(campaign.status, ""),
+        "can_open": can_edit and campaign.status in services.OPENABLE,
     }
 
 
@@ -198,6 +237,23 @@ def cost_add(request, pk: int):
             return redirect("campaigns:detail", pk=campaign.pk)
     context = _detail_context(request, campaign, cost_form=form)
     return render(request, "campaigns/detail.html", context, status=400)
+
+
+@require_POST
+@role_required(*EDITORS)
+def campaign_activate(request, pk: int):
+    """Open a planned or paused campaign's web form: the campaign becomes active."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    try:
+        services.activate_campaign(campaign)
+    except services.NotOpenable as refused:
+        messages.error(request, str(refused))
+    except ValidationError as invalid:
+        # Settings saved before a rule existed; the edit page shows them by field.
+        messages.error(request, f"Fix the campaign first: {' '.join(invalid.messages)}")
+    else:
+        messages.success(request, f"“{campaign.name}” is active: its web form takes leads now.")
+    return redirect(reverse("campaigns:detail", args=[campaign.pk]) + "#web-form")
 
 
 @require_POST

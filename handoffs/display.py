@@ -1,15 +1,18 @@
 """What the sales pages say about a handoff: who it is offered to, speed to lead in its
-steps, and a rep's next step on a lead. Pure reads of rows already loaded."""
+steps, where sales' work on the lead stands, and a rep's next step on a lead. Pure reads
+of rows already loaded."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.utils import timezone
 
 from alignment.notifications import person
 from alignment.roles import MANAGER, has_role
 from handoffs.models import Handoff
-from handoffs.queries import speed_to_lead
+from handoffs.queries import TimelineEntry, speed_to_lead
 from leads.models import Lead, Stage
 
 
@@ -81,3 +84,50 @@ def next_step(lead: Lead, handoff: Handoff | None, *, now: datetime | None = Non
     if lead.stage == Stage.SQL:
         return {"text": "Move the deal on: won or lost", "due": None, "overdue": False}
     return {"text": f"Closed: {Stage(lead.stage).label}", "due": None, "overdue": False}
+
+
+#: What the brief's badge says once sales worked the claimed lead: where it stands now.
+WORKED_LABELS = {Stage.SQL: "Qualified (SQL)", Stage.WON: "Won", Stage.LOST: "Lost"}
+
+
+def brief_badge(handoff: Handoff, lead: Lead) -> dict[str, str]:
+    """The brief's badge: the handoff's status until sales worked the lead, then the
+    lead's stage, so a won deal's brief says "Won", not "Claimed"."""
+    if handoff.status == Handoff.Status.CLAIMED and lead.stage in WORKED_LABELS:
+        return {"label": WORKED_LABELS[Stage(lead.stage)], "class": f"stage stage--{lead.stage}"}
+    return {"label": handoff.get_status_display(), "class": f"status--{handoff.status}"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a lead ended: won (with the deal's amount) or lost (with why), when and by whom."""
+
+    stage: str
+    label: str
+    at: datetime
+    by: str
+    amount: Decimal | None
+    reason: str
+
+
+def outcome_of(lead: Lead, timeline: Sequence[TimelineEntry]) -> Outcome | None:
+    """The won or lost lead's last move there, read from its timeline (no query)."""
+    if lead.stage not in (Stage.WON, Stage.LOST):
+        return None
+    moves = [
+        entry
+        for entry in timeline
+        if entry.kind == "stage_change" and (entry.data or {}).get("to") == lead.stage
+    ]
+    if not moves:
+        return None
+    last = max(moves, key=lambda entry: entry.at)
+    amount = (last.data or {}).get("amount")
+    return Outcome(
+        stage=lead.stage,
+        label=Stage(lead.stage).label,
+        at=last.at,
+        by=last.actor,
+        amount=Decimal(amount) if amount is not None else None,
+        reason=last.detail,
+    )

@@ -10,7 +10,7 @@ import pycountry
 from django import forms
 from django.core.validators import RegexValidator
 
-from campaigns.models import FORM_FIELDS, Campaign, FieldUse
+from campaigns.models import COMPANY_SIZES, FORM_FIELDS, Campaign, FieldUse
 from leads.services import URL_MAX_LENGTH, UTM_FIELDS
 
 #: The name of the field people never see and bots fill in.
@@ -20,17 +20,15 @@ CONTEXT_FIELDS = ("page_url", "referrer", *UTM_FIELDS)
 UTM_MAX_LENGTH = 100
 MESSAGE_MAX_LENGTH = 5000
 
-#: Company size bands; the stored number is the band's smallest size, so the scoring
-#: rules' bands (51–200, 201–1000, over 1000) see each answer in the right band.
-COMPANY_SIZES = [
-    ("1", "1–10 people"),
-    ("11", "11–50 people"),
-    ("51", "51–200 people"),
-    ("201", "201–500 people"),
-    ("501", "501–1,000 people"),
-    ("1001", "1,001–5,000 people"),
-    ("5001", "More than 5,000 people"),
+#: The answers to "What do you need?": what the visitor came for, in their words for
+#: sales. Asking for a demo is a demo request, and counts as one in the score.
+NEEDS = [
+    ("demo", "A demo"),
+    ("pricing", "Pricing for my team"),
+    ("information", "More information"),
+    ("other", "Something else"),
 ]
+DEMO = "demo"
 
 
 def _sort_key(name: str) -> str:
@@ -113,10 +111,11 @@ class CaptureForm(forms.Form):
     )
     company_size = forms.TypedChoiceField(
         label="Company size",
-        choices=[("", "Choose a size"), *COMPANY_SIZES],
+        choices=[("", "Choose a size"), *((str(size), label) for size, label in COMPANY_SIZES)],
         coerce=int,
         empty_value=None,
     )
+    need = forms.ChoiceField(label=FORM_FIELDS["need"], choices=[("", "Choose one"), *NEEDS])
     message = forms.CharField(
         label="Message",
         max_length=MESSAGE_MAX_LENGTH,
@@ -173,9 +172,21 @@ class CaptureForm(forms.Form):
 
     def profile(self) -> dict[str, Any]:
         """The answers that are lead fields, for ``capture_lead``."""
-        skip = {"email", "message", "consent", HONEYPOT, *CONTEXT_FIELDS}
+        skip = {"email", "need", "message", "consent", HONEYPOT, *CONTEXT_FIELDS}
         return {
             name: value
             for name, value in self.cleaned_data.items()
             if name not in skip and value not in (None, "")
         }
+
+    @property
+    def asks_for_a_demo(self) -> bool:
+        return self.cleaned_data.get("need") == DEMO
+
+    def note(self) -> str:
+        """What the visitor wrote, for the touchpoint (and so the timeline and the brief):
+        their answer to "What do you need?", then their message (a note is one line)."""
+        need = dict(NEEDS).get(self.cleaned_data.get("need") or "")
+        message = (self.cleaned_data.get("message") or "").strip()
+        answer = f"{FORM_FIELDS['need']} {need}." if need else ""
+        return " ".join(part for part in (answer, message) if part)

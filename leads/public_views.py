@@ -15,6 +15,7 @@ from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
@@ -22,6 +23,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
+from redis.exceptions import RedisError
 
 from alignment.http import client_ip
 from alignment.pages import add_service_errors
@@ -30,7 +32,7 @@ from alignment.roles import MANAGER, MARKETING, has_role
 from campaigns.models import Campaign, normalise_origin
 from leads.models import TouchpointKind
 from leads.public_forms import HONEYPOT, CaptureForm, http_url, utm_from_url
-from leads.services import UTM_FIELDS, capture_lead
+from leads.services import UTM_FIELDS, capture_lead, record_touchpoint
 
 logger = logging.getLogger(__name__)
 
@@ -44,24 +46,60 @@ CLOSED = {
 EMBED_STYLESHEETS = ("css/tokens.css", "css/base.css", "css/components.css", "css/capture.css")
 
 
-def seconds_until_allowed(request: HttpRequest, campaign: Campaign) -> int:
-    """Count this submission; 0 when it is within the limit, else the seconds to wait.
+#: Tries of any kind an address may make to a form per window, as a multiple of the
+#: submissions it may send: a visitor fixing a typo is never held back by their typos,
+#: a script posting broken forms in a loop is.
+TRIES_PER_SUBMISSION = 5
 
-    A fixed window per address and form, counted in the shared cache (Redis in
-    production), so every web process sees the same count.
-    """
-    window = max(settings.CAPTURE_RATE_WINDOW, 1)
-    now = int(time.time())
-    key = f"capture-rate:{campaign.form_key}:{client_ip(request)}:{now // window}"
-    cache.add(key, 0, timeout=window)
+
+def _count(key: str, *, window: int) -> int:
+    """Count one more under ``key``; 0 when the cache (Redis) is unreachable: the form
+    keeps taking leads while Redis is down, as the API's throttles do."""
     try:
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add and incr
-        cache.set(key, 1, timeout=window)
-        count = 1
-    if count <= settings.CAPTURE_RATE_LIMIT:
+        cache.add(key, 0, timeout=window)
+        try:
+            return cache.incr(key)
+        except ValueError:  # the key expired between add and incr
+            cache.set(key, 1, timeout=window)
+            return 1
+    except RedisError as error:
+        logger.warning("Form rate limit skipped: the cache is unreachable (%s).", error)
         return 0
-    return window - now % window
+
+
+class RateLimit:
+    """The submissions one address may send to one form: a fixed window, counted in the
+    shared cache (Redis in production), so every web process sees the same count.
+
+    Counted are the submissions accepted and the spam the honeypot caught, at most
+    ``CAPTURE_RATE_LIMIT`` per window. A try is counted when it arrives, so two at once
+    cannot both take the last place, and given back when the form is sent back with
+    errors: someone who mistypes their email a few times is not locked out.
+    """
+
+    def __init__(self, request: HttpRequest, campaign: Campaign) -> None:
+        self.window = max(settings.CAPTURE_RATE_WINDOW, 1)
+        now = int(time.time())
+        slot = f"{campaign.form_key}:{client_ip(request)}:{now // self.window}"
+        self.sent_key = f"capture-rate:{slot}"
+        self.tries_key = f"capture-tries:{slot}"
+        self.seconds_left = self.window - now % self.window
+
+    def take(self) -> int:
+        """Count this try; 0 when it is within the limits, else the seconds to wait."""
+        limit = settings.CAPTURE_RATE_LIMIT
+        if _count(self.tries_key, window=self.window) > limit * TRIES_PER_SUBMISSION:
+            return self.seconds_left
+        if _count(self.sent_key, window=self.window) > limit:
+            return self.seconds_left
+        return 0
+
+    def give_back(self) -> None:
+        """The try was sent back with errors: it is no submission."""
+        try:
+            cache.decr(self.sent_key)
+        except (ValueError, RedisError):  # the window ended meanwhile, or Redis is down
+            pass
 
 
 def own_origin(request: HttpRequest) -> str:
@@ -196,7 +234,8 @@ def _refused(request: HttpRequest, campaign: Campaign, text: str, status: int) -
 def _submit(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     if not campaign.form_is_open:
         return _refused(request, campaign, CLOSED[campaign.status], 410)
-    wait = seconds_until_allowed(request, campaign)
+    limit = RateLimit(request, campaign)
+    wait = limit.take()
     if wait:
         minutes = -(-wait // 60)
         text = (
@@ -209,6 +248,7 @@ def _submit(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     if request.content_type == "application/json":
         data = _read_json(request)
         if data is None:
+            limit.give_back()
             return JsonResponse({"detail": "Send the form as a JSON object."}, status=400)
     else:
         data = request.POST
@@ -218,23 +258,42 @@ def _submit(request: HttpRequest, campaign: Campaign) -> HttpResponse:
         return _succeeded(request, campaign)
     if form.is_valid():
         try:
-            capture_lead(
-                email=form.cleaned_data["email"],
-                campaign=campaign,
-                touchpoint_kind=TouchpointKind.FORM_SUBMITTED,
-                consent=form.cleaned_data.get("consent") or None,
-                consent_text=campaign.form_consent_text,
-                note=form.cleaned_data.get("message", ""),
-                **_submitted_context(request, form),
-                **form.profile(),
-            )
+            _capture(request, campaign, form)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             return _succeeded(request, campaign)
+    limit.give_back()
     if wants_json(request):
         return JsonResponse(form.errors.get_json_data(escape_html=False), status=400)
     return _form_page(request, campaign, form, status=400)
+
+
+@transaction.atomic
+def _capture(request: HttpRequest, campaign: Campaign, form: CaptureForm) -> None:
+    """The visitor's answers as a lead and a ``form_submitted`` touchpoint; asking for a
+    demo is a ``demo_requested`` touchpoint too. One transaction, so the lead is scored
+    once, with both."""
+    context = _submitted_context(request, form)
+    captured = capture_lead(
+        email=form.cleaned_data["email"],
+        campaign=campaign,
+        touchpoint_kind=TouchpointKind.FORM_SUBMITTED,
+        consent=form.cleaned_data.get("consent") or None,
+        consent_text=campaign.form_consent_text,
+        note=form.note(),
+        **context,
+        **form.profile(),
+    )
+    if form.asks_for_a_demo:
+        record_touchpoint(
+            captured.lead,
+            kind=TouchpointKind.DEMO_REQUESTED,
+            campaign=campaign,
+            occurred_at=captured.touchpoint.occurred_at if captured.touchpoint else None,
+            url=context["url"],
+            referrer=context["referrer"],
+        )
 
 
 # The form is anonymous and posted from other sites' pages, where no CSRF token of ours

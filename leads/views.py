@@ -19,7 +19,7 @@ from alignment.pages import (
 )
 from alignment.roles import MANAGER, MARKETING, SALES, has_role
 from campaigns.models import Campaign
-from handoffs.display import offer_of, speed_steps
+from handoffs.display import brief_badge, offer_of, outcome_of, speed_steps
 from handoffs.forms import ActivityForm, ReassignForm
 from handoffs.models import Handoff
 from handoffs.queries import lead_timeline
@@ -134,10 +134,13 @@ def render_lead_detail(
     stage_errors = []
     if stage_form is not None and not placed:
         stage_errors = [message for messages in stage_form.errors.values() for message in messages]
+    timeline = lead_timeline(lead)
     context = {
         "lead": lead,
         "handoff": handoff,
-        "timeline": lead_timeline(lead),
+        "brief_badge": brief_badge(handoff, lead) if handoff is not None else None,
+        "outcome": outcome_of(lead, timeline),
+        "timeline": timeline,
         "fit_rows": [row for row in breakdown if row.get("kind") == "fit"],
         "engagement_rows": [row for row in breakdown if row.get("kind") != "fit"],
         "actions": actions,

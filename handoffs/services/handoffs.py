@@ -21,6 +21,7 @@ from alignment.services import (
     team_time_zone,
     working_calendar,
 )
+from campaigns.models import company_size_label
 from handoffs.models import Handoff, HandoffStep, RejectionReason
 from handoffs.routing.services import route
 from handoffs.services.news import (
@@ -136,6 +137,7 @@ def build_brief(lead: Lead) -> dict:
             "phone": lead.phone,
         },
         "looking_for": intent,
+        "messages": _latest_messages(touchpoints),
         "score": lead.score,
         "fit_score": lead.fit_score,
         "engagement_score": lead.engagement_score,
@@ -154,6 +156,31 @@ def build_brief(lead: Lead) -> dict:
     }
 
 
+#: How many of the visitor's latest messages the brief quotes, and how much of each.
+BRIEF_MESSAGES = 2
+BRIEF_MESSAGE_LENGTH = 1000
+
+
+def _latest_messages(touchpoints: list[Touchpoint]) -> list[dict]:
+    """What the person wrote (a web form's message and answers), newest first: the first
+    thing a rep wants to read, in the person's own words."""
+    written = [touchpoint for touchpoint in touchpoints if touchpoint.note.strip()]
+    messages = []
+    for touchpoint in reversed(written[-BRIEF_MESSAGES:]):
+        text = touchpoint.note.strip()
+        if len(text) > BRIEF_MESSAGE_LENGTH:
+            text = text[: BRIEF_MESSAGE_LENGTH - 1].rstrip() + "…"
+        messages.append(
+            {
+                "text": text,
+                "label": touchpoint.get_kind_display(),
+                "campaign": touchpoint.campaign.name if touchpoint.campaign else None,
+                "occurred_at": touchpoint.occurred_at.isoformat(),
+            }
+        )
+    return messages
+
+
 def _when_and_budget(lead: Lead, touchpoints: list[Touchpoint]) -> dict:
     """When they were last active, and what hints at money to spend."""
     signals = []
@@ -163,7 +190,7 @@ def _when_and_budget(lead: Lead, touchpoints: list[Touchpoint]) -> dict:
     if any(t.kind == TouchpointKind.DEMO_REQUESTED for t in touchpoints):
         signals.append("Asked for a demo")
     if lead.company_size:
-        signals.append(f"Company of {lead.company_size} people")
+        signals.append(f"Company of {company_size_label(lead.company_size)}")
     return {
         "last_active_at": touchpoints[-1].occurred_at.isoformat() if touchpoints else None,
         "budget_signals": signals,

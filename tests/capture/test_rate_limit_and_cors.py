@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from alignment.http import client_ip
 from leads.models import Lead
+from leads.public_views import TRIES_PER_SUBMISSION
 from tests.factories import CampaignFactory
 
 
@@ -149,3 +150,50 @@ def test_other_methods_are_not_allowed(client, campaign):
     response = client.put(url(campaign), "{}", content_type="application/json")
 
     assert response.status_code == 405
+
+
+def test_invalid_tries_do_not_count_against_the_limit(client, campaign, limit_of_two):
+    for _ in range(5):
+        assert send(client, campaign, "ana@example").status_code == 400
+
+    first = send(client, campaign, "one@example.com")
+    second = send(client, campaign, "two@example.com")
+
+    assert (first.status_code, second.status_code) == (201, 201)
+
+
+def test_a_visitor_who_mistypes_in_the_browser_is_not_locked_out(client, campaign, limit_of_two):
+    for typo in ("ana@", "ana@example", "ana.example.com"):
+        response = client.post(url(campaign), {"email": typo, "first_name": "Ana"})
+        assert response.status_code == 400
+
+    response = client.post(url(campaign), {"email": "ana@example.com", "first_name": "Ana"})
+
+    assert response.status_code == 303
+    assert Lead.objects.filter(email="ana@example.com").exists()
+
+
+def test_spam_caught_by_the_honeypot_counts(client, campaign, limit_of_two):
+    for n in range(2):
+        client.post(url(campaign), {"email": f"bot{n}@example.com", "website": "http://spam"})
+
+    response = send(client, campaign, "real@example.com")
+
+    assert response.status_code == 429
+
+
+def test_a_broken_json_body_does_not_count(client, campaign, limit_of_two):
+    for _ in range(3):
+        broken = client.post(url(campaign), "{not json", content_type="application/json")
+        assert broken.status_code == 400
+
+    assert send(client, campaign, "one@example.com").status_code == 201
+    assert send(client, campaign, "two@example.com").status_code == 201
+
+
+def test_a_script_posting_broken_forms_in_a_loop_is_held_back(client, campaign, limit_of_two):
+    tries = 2 * TRIES_PER_SUBMISSION
+    answers = [send(client, campaign, "not-an-email").status_code for _ in range(tries + 1)]
+
+    assert answers[:tries] == [400] * tries
+    assert answers[tries] == 429

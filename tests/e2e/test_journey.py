@@ -86,7 +86,7 @@ def test_a_marketer_plans_a_campaign_and_a_rep_claims_its_lead(
     page.get_by_role("button", name="Create campaign").click()
     expect(page.locator(".field-errors").first).to_be_visible()
     shots.take(page, "marketer-2-campaign-form-errors")
-    page.get_by_label("Name").fill("Autumn trade show")
+    page.get_by_role("textbox", name="Name", exact=True).fill("Autumn trade show")
     page.get_by_label("Channel").select_option("trade_show")
     page.get_by_label("Starts on").fill(timezone.localdate().isoformat())
     page.get_by_label("Budget").fill("12000")

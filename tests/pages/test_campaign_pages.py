@@ -33,7 +33,7 @@ def test_a_marketer_creates_a_campaign_through_the_form(client_as, marketer):
 
     campaign = Campaign.objects.get(utm_campaign="autumn-show")
     assert response.status_code == 302
-    assert response["Location"] == reverse("campaigns:detail", args=[campaign.pk])
+    assert response["Location"] == reverse("campaigns:detail", args=[campaign.pk]) + "#web-form"
     assert campaign.owner == marketer
     assert campaign.budget == Decimal("12000.00")
 
