@@ -119,6 +119,11 @@ class AgreementVersion(models.Model):
     def __str__(self) -> str:
         return f"Agreement v{self.number} ({self.get_status_display()})"
 
+    @property
+    def came_with_tandem(self) -> bool:
+        """The first version, written by a migration: nobody proposed it."""
+        return self.proposed_by_id is None and self.based_on_id is None
+
     def approved_by(self, side: str):
         """Who approved this version for ``side`` (``marketing`` or ``sales``), if anyone."""
         return getattr(self, f"{side}_approved_by")

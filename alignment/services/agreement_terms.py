@@ -11,6 +11,7 @@ which may import any app, offer and accept only the words those apps define.
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+from alignment.humane import duration_text
 from alignment.models import AgreementVersion
 
 Status = AgreementVersion.Status
@@ -21,8 +22,8 @@ AGREEMENT_TERMS = {
     "mql_threshold": "MQL threshold",
     "mql_required_fields": "Fields an MQL needs",
     "mql_requires_consent": "MQL needs consent",
-    "claim_sla_minutes": "Minutes to claim",
-    "first_contact_sla_minutes": "Minutes to first contact",
+    "claim_sla_minutes": "Claim within",
+    "first_contact_sla_minutes": "First contact within",
     "sla_segments": "SLA by segment",
     "recycle_cooloff_days": "Recycle cool-off days",
     "rejection_reasons": "Rejection reasons sales may give",
@@ -202,7 +203,7 @@ def term_text(name: str, value: Any) -> str:
     if name == "mql_requires_consent":
         return "yes" if value else "no"
     if name in ("claim_sla_minutes", "first_contact_sla_minutes"):
-        return f"{value} min"
+        return duration_text(value)
     if name == "recycle_cooloff_days":
         return f"{value} days"
     if name in ("mql_required_fields", "rejection_reasons"):
@@ -211,8 +212,8 @@ def term_text(name: str, value: Any) -> str:
         return (
             "; ".join(
                 f"{row.get('name') or 'Score ' + str(row['min_score']) + '+'} from "
-                f"{row['min_score']}: claim {row['claim_minutes']} min, first contact "
-                f"{row['first_contact_minutes']} min"
+                f"{row['min_score']}: claim {duration_text(row['claim_minutes'])}, first "
+                f"contact {duration_text(row['first_contact_minutes'])}"
                 for row in value or []
             )
             or "none"

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from alignment.humane import duration_text
+from alignment.templatetags.humane import duration as humane_duration
 from leads.models import Stage
 
 register = template.Library()
@@ -37,15 +39,8 @@ def score_chip(lead, size: str = "") -> dict:
     }
 
 
-def _duration(minutes: float) -> str:
-    minutes = int(round(abs(minutes)))
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, rest = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {rest} min" if rest else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+def about(minutes: float) -> str:
+    return duration_text(minutes, exact=False)
 
 
 @register.inclusion_tag("partials/sla_clock.html")
@@ -57,19 +52,20 @@ def sla_clock(due: datetime | None, done: datetime | None = None, label: str = "
         on_time = done <= due
         return {
             "state": "met" if on_time else "late",
-            "text": "Met" if on_time else f"Late by {_duration((done - due).total_seconds() / 60)}",
+            "text": "Met" if on_time else f"Late by {about((done - due).total_seconds() / 60)}",
             "due": due,
         }
     minutes = (due - timezone.now()).total_seconds() / 60
     if minutes < 0:
-        return {"state": "overdue", "text": f"Overdue by {_duration(minutes)}", "due": due}
+        return {"state": "overdue", "text": f"Overdue by {about(minutes)}", "due": due}
     state = "soon" if minutes < 15 else "ok"
-    return {"state": state, "text": f"{_duration(minutes)} {label}", "due": due}
+    return {"state": state, "text": f"{about(minutes)} {label}", "due": due}
 
 
 @register.filter
-def duration(minutes: float | None) -> str:
-    return EMPTY if minutes is None else _duration(minutes)
+def duration(minutes: float | None, precision: str = "") -> str:
+    """Minutes as people say them ("4 h", "1 day"); the ``humane`` library's filter."""
+    return humane_duration(minutes, precision)
 
 
 @register.filter

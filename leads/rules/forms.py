@@ -29,6 +29,10 @@ ROW_FIELDS = (
 )
 
 
+#: The tests as the editor's menu names them: short enough to read whole in a row.
+OPERATORS = {**scoring.OPERATORS, "matches": "matches a pattern"}
+
+
 class RuleSetForm(forms.Form):
     name = forms.CharField(max_length=services.NAME_MAX_LENGTH)
     decay_half_life_days = forms.IntegerField(
@@ -63,7 +67,7 @@ class RuleForm(forms.Form):
         choices=[("", "Choose a field"), *scoring.FIT_FIELDS.items()], required=False
     )
     operator = forms.ChoiceField(
-        choices=[("", "Choose a test"), *scoring.OPERATORS.items()], required=False
+        choices=[("", "Choose a test"), *OPERATORS.items()], required=False
     )
     value = forms.CharField(max_length=scoring.MAX_VALUE_LENGTH, required=False)
     touchpoint_kind = forms.ChoiceField(

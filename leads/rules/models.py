@@ -3,6 +3,8 @@
 These models belong to the ``leads`` app (``leads.models`` imports them).
 """
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -85,6 +87,21 @@ class ScoringRuleSet(models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    @property
+    def came_with_tandem(self) -> bool:
+        """The first rules, written by a migration: nobody made, copied or activated them."""
+        return self.created_by_id is None and self.based_on_id is None and self.activated_at is None
+
+    @property
+    def in_force_from(self) -> datetime | None:
+        """When this version took effect: its activation, or, for the rules that came with
+        Tandem, their creation (they were in force from the start); None for a draft."""
+        if self.activated_at is not None:
+            return self.activated_at
+        if self.came_with_tandem and not self.is_draft:
+            return self.created_at
+        return None
 
 
 class ScoringRule(models.Model):

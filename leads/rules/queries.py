@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from leads import scoring
 from leads.rules.models import ScoringRule, ScoringRuleSet
+from leads.rules.wording import rule_sentence
 
 
 def as_rule(rule: ScoringRule) -> scoring.Rule:
@@ -37,19 +38,6 @@ def half_life_of(ruleset: ScoringRuleSet | None) -> int:
     return ruleset.decay_half_life_days if ruleset else 30
 
 
-def describe(rule: scoring.Rule) -> str:
-    """A rule as a sentence, for the list of changes: "Job title matches ... → +20"."""
-    if rule.kind == "engagement":
-        what = f"each {rule.touchpoint_kind.replace('_', ' ')}"
-        cap = f" (at most {rule.cap})" if rule.cap is not None else ""
-        return f"{what} → {rule.points:+d}{cap}"
-    field = scoring.FIT_FIELDS.get(rule.field, rule.field)
-    operator = scoring.OPERATORS.get(rule.operator, rule.operator)
-    test = f"{field} {operator}" + (f" {rule.value}" if rule.value else "")
-    effect = "disqualify" if rule.disqualifies else f"{rule.points:+d}"
-    return f"{test} → {effect}"
-
-
 @dataclass(frozen=True)
 class RuleChange:
     """One line of "what changed": a rule added, removed, or changed (before → after)."""
@@ -78,18 +66,18 @@ def changes_between(
     changes = []
     for key, rule in new.items():
         if key not in old:
-            changes.append(RuleChange("added", scoring.rule_label(rule), after=describe(rule)))
+            changes.append(RuleChange("added", scoring.rule_label(rule), after=rule_sentence(rule)))
         elif scoring.normalised(old[key]) != scoring.normalised(rule):
             changes.append(
                 RuleChange(
                     "changed",
                     scoring.rule_label(rule),
-                    before=describe(old[key]),
-                    after=describe(rule),
+                    before=rule_sentence(old[key]),
+                    after=rule_sentence(rule),
                 )
             )
     changes.extend(
-        RuleChange("removed", scoring.rule_label(rule), before=describe(rule))
+        RuleChange("removed", scoring.rule_label(rule), before=rule_sentence(rule))
         for key, rule in old.items()
         if key not in new
     )

@@ -16,7 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from alignment.jobs import visible_jobs
 from alignment.pages import role_required, wants_fragment
 from alignment.roles import MANAGER, MARKETING, has_role
-from leads import rescoring, scoring
+from leads import rescoring
 from leads.models import ScoringRuleSet, TouchpointKind
 from leads.rules import services
 from leads.rules.backtest import backtest_ruleset
@@ -30,6 +30,7 @@ from leads.rules.forms import (
 )
 from leads.rules.preview import preview
 from leads.rules.queries import active_ruleset, changes_between, rules_of
+from leads.rules.wording import fit_words
 
 EDITORS = (MARKETING, MANAGER)
 
@@ -200,13 +201,7 @@ def _render_version(request, ruleset: ScoringRuleSet, *, status: int = 200):
         {
             "ruleset": ruleset,
             "fit_rules": [
-                {
-                    "rule": rule,
-                    "field": scoring.FIT_FIELDS.get(rule.field, rule.field),
-                    "operator": scoring.OPERATORS.get(rule.operator, rule.operator),
-                }
-                for rule in rules
-                if rule.kind == "fit"
+                {"rule": rule, "words": fit_words(rule)} for rule in rules if rule.kind == "fit"
             ],
             "engagement_rules": [
                 {"rule": rule, "touchpoint": kinds.get(rule.touchpoint_kind, rule.touchpoint_kind)}

@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 Status = AgreementVersion.Status
 #: What the proposal changes, as the page, the inbox and the history write it.
-CHANGE = "Minutes to claim: 60 min → 30 min"
+CHANGE = "Claim within: 1 h → 30 min"
 WHY = "Leads go cold: answer within half an hour."
 
 

@@ -62,8 +62,8 @@ def test_the_agreement_page_shows_the_version_in_force(client_as, manager):
 
     body = response.content.decode()
     assert "Alignment agreement v1" in body
-    assert "60 min" in body
-    assert "240 min" in body
+    assert "1 h" in body
+    assert "4 h" in body
 
 
 def test_the_inbox_lists_my_notifications_only(client_as, rep, other_rep):
