@@ -12,11 +12,11 @@ from campaigns.api import CampaignViewSet
 from handoffs.api import ActivityViewSet, HandoffViewSet
 from handoffs.routing.api import AvailabilityView, CalendarView, DryRunView, RoutingRuleViewSet
 from kpis.api import CampaignsView, RepsView, SummaryView, TrendView
-from kpis.api_calibration import CalibrationView
 from kpis.api_goals import GoalViewSet
 from leads.api import LeadViewSet, TouchpointViewSet
-from leads.api_scoring import RuleSetViewSet
 from leads.imports.api import LeadImportErrorsCsvView, LeadImportViewSet
+from leads.scoring.api import RuleSetViewSet
+from leads.scoring.api_calibration import CalibrationView
 
 app_name = "api"
 

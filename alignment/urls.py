@@ -16,7 +16,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("img/favicon.ico"))),
     path("campaigns/", include("campaigns.urls")),
     path("leads/", include("leads.urls")),
-    path("f/", include("leads.urls_public")),
+    path("f/", include("leads.web_form.urls")),
     path("handoffs/", include("handoffs.urls")),
     path("dashboard/", include("kpis.urls")),
     path("admin/", admin.site.urls),

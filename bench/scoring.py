@@ -186,7 +186,7 @@ def hot_share(before: tuple[int, int]) -> str:
 
 def plan_job(chunk_leads: int):
     from alignment import jobs
-    from leads import rescoring
+    from leads.scoring import rescoring
 
     job = jobs.create_job(kind=rescoring.JOB_KIND)
     started = time.perf_counter()
@@ -230,7 +230,7 @@ def worker(job_id: int, name: str, start_at: float) -> None:
     setup_django(database_url(DEFAULT_URL))
     from django.db import connection
 
-    from leads import rescoring
+    from leads.scoring import rescoring
 
     connection.ensure_connection()
     time.sleep(max(0.0, start_at - time.time()))
@@ -254,7 +254,7 @@ def check_done(job_id: int, leads: int) -> dict:
 
 
 def measure(args) -> dict:
-    from leads import rescoring
+    from leads.scoring import rescoring
 
     results: dict = {"leads": args.leads, "touchpoints": args.touchpoints, "cpus": os.cpu_count()}
     # The best of three (the first also warms the cache), as for every figure here.

@@ -25,7 +25,7 @@ from campaigns.queries import why_in_use, with_spend
 from handoffs.models import Handoff
 from kpis.queries import Period, Scope, summary
 from leads.models import Lead
-from leads.public_views import CLOSED
+from leads.web_form.views import CLOSED
 
 EDITORS = (MARKETING, MANAGER)
 

@@ -29,7 +29,7 @@ from kpis.goals import (
     update_goal,
 )
 from kpis.models import Goal
-from leads.api_scoring import flat_errors
+from leads.scoring.api import flat_errors
 
 SCOPE_KEYS = ("campaign", "channel", "owner")
 

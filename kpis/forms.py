@@ -12,10 +12,10 @@ from alignment.roles import MANAGER, MARKETING, SALES, has_role
 from campaigns.forms import DateInput
 from campaigns.models import Campaign, Channel
 from handoffs.routing.forms import RepChoiceField
-from kpis.calibration import DEFAULT_TARGET, MAX_TARGET, MIN_TARGET
 from kpis.dashboard import CAMPAIGN_SORTS, DashboardQuery
 from kpis.queries import ATTRIBUTION_LABELS, ATTRIBUTIONS, MAX_BUCKETS, Period, Scope
 from kpis.queries.buckets import INTERVALS, bucket_count
+from leads.scoring.calibration import DEFAULT_TARGET, MAX_TARGET, MIN_TARGET
 
 PERIODS = [
     ("this_month", "This month"),

@@ -339,7 +339,7 @@ class Comment(models.Model):
 from leads.imports.models import LeadImport, LeadImportError  # noqa: E402, F401
 
 # Scoring rule sets, score history and rescore chunks live in their own package too.
-from leads.rules.models import (  # noqa: E402, F401
+from leads.scoring.rules.models import (  # noqa: E402, F401
     RescoreChunk,
     ScoreChange,
     ScoringRule,

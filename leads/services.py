@@ -45,7 +45,7 @@ from leads.models import (
     Touchpoint,
     TouchpointKind,
 )
-from leads.rules import queries as rule_queries
+from leads.scoring.rules import queries as rule_queries
 
 __all__ = [
     "EMAIL_MAX_LENGTH",

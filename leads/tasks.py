@@ -6,8 +6,9 @@ from django.db import InterfaceError, OperationalError
 
 from alignment import jobs
 from alignment.models import Job
-from leads import rescoring, services
+from leads import services
 from leads.models import Lead
+from leads.scoring import rescoring
 
 
 @shared_task(autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)

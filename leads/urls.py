@@ -2,7 +2,7 @@ from django.urls import path
 
 from leads import views
 from leads.imports import views as imports
-from leads.rules import views as rules
+from leads.scoring.rules import views as rules
 
 app_name = "leads"
 urlpatterns = [

@@ -13,8 +13,8 @@ from alignment.services import working_calendar
 from handoffs.models import Activity, Handoff, HandoffStep
 from handoffs.services.handoffs import due_times
 from leads.models import Comment, Lead, StageChange, Touchpoint
-from leads.rules.batch import rescore_range
-from leads.rules.models import ScoreChange
+from leads.scoring.rules.batch import rescore_range
+from leads.scoring.rules.models import ScoreChange
 
 
 def demo_leads():

@@ -21,8 +21,8 @@ from alignment.roles import MANAGER, SALES, HasRole
 from alignment.services import team_calendar_row, update_team_calendar
 from handoffs.routing import engine, services
 from handoffs.routing.models import RoutingRule
-from leads.api_scoring import flat_errors
 from leads.models import Lead
+from leads.scoring.api import flat_errors
 
 MANAGERS_WRITE = HasRole.of(write=(MANAGER,))
 #: The largest id a (big integer) primary key holds.

@@ -2,7 +2,7 @@
 
 Each handoff counts once, with the score the lead had when it was handed off, and its
 outcome is what happened to the lead between that handoff and the next one (if the lead
-came back). The maths over the counts is in ``kpis.calibration``.
+came back). The maths over the counts is in ``leads.scoring.calibration``.
 """
 
 from datetime import UTC, datetime
@@ -25,7 +25,9 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 
 from handoffs.models import Handoff
-from kpis.calibration import (
+from kpis.queries.handoff_figures import ACCEPTED
+from leads.models import ScoreChange, Stage, StageChange
+from leads.scoring.calibration import (
     BAND_WIDTH,
     DEFAULT_TARGET,
     CalibrationReport,
@@ -34,8 +36,6 @@ from kpis.calibration import (
     roc_auc,
     suggest_threshold,
 )
-from kpis.queries.handoff_figures import ACCEPTED
-from leads.models import ScoreChange, Stage, StageChange
 
 #: The end of an open window: later than any stage change will ever be.
 _NO_LATER_HANDOFF = datetime(9999, 12, 31, tzinfo=UTC)

@@ -26,8 +26,8 @@ from handoffs.services import escalate_overdue
 from handoffs.services.handoffs import due_times
 from kpis.queries import Period, calibration, summary
 from leads.models import Comment, Lead, Stage, StageChange, Touchpoint
-from leads.rescoring import run_rescore, start_rescore
-from leads.rules.models import ScoreChange
+from leads.scoring.rescoring import run_rescore, start_rescore
+from leads.scoring.rules.models import ScoreChange
 from tests.conftest import ensure_reference_data
 from tests.pages.dashboard_page import dashboard
 

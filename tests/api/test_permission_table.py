@@ -35,7 +35,7 @@ from handoffs.services import claim_handoff, open_handoff, reject_handoff, rejec
 from kpis.goals import create_goal
 from leads.imports.services import create_import
 from leads.models import Lead, ScoringRuleSet, Stage
-from leads.rules.services import copy_to_draft
+from leads.scoring.rules.services import copy_to_draft
 from tests.factories import (
     CampaignFactory,
     CostEntryFactory,

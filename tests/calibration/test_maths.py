@@ -1,10 +1,10 @@
-"""``kpis.calibration`` on constructed data with answers worked out by hand."""
+"""``leads.scoring.calibration`` on constructed data with answers worked out by hand."""
 
 from itertools import product
 
 import pytest
 
-from kpis.calibration import (
+from leads.scoring.calibration import (
     Acceptance,
     Band,
     acceptance_at,

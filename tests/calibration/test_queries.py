@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 
 from handoffs.models import Handoff, RejectionReason
-from kpis.calibration import Acceptance
 from kpis.queries import (
     calibration,
     calibration_bands,
@@ -18,6 +17,7 @@ from kpis.queries import (
     outcome_counts,
 )
 from leads.models import ScoreChange, Stage
+from leads.scoring.calibration import Acceptance
 from tests.calibration.conftest import NOW
 from tests.factories import HandoffFactory, LeadFactory, StageChangeFactory, UserFactory
 

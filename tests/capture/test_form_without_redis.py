@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from leads import public_views
 from leads.models import Lead, Touchpoint
+from leads.web_form import views as public_views
 from tests.factories import CampaignFactory
 
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from alignment.http import client_ip
 from leads.models import Lead
-from leads.public_views import TRIES_PER_SUBMISSION
+from leads.web_form.views import TRIES_PER_SUBMISSION
 from tests.factories import CampaignFactory
 
 

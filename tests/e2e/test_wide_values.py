@@ -31,9 +31,9 @@ from leads.capture import capture_lead
 from leads.comments import add_comment
 from leads.imports.services import create_import
 from leads.models import Lead, ScoringRuleSet, Stage, TouchpointKind
-from leads.rules import services as rules
-from leads.rules.queries import rules_of
 from leads.scoring import Rule
+from leads.scoring.rules import services as rules
+from leads.scoring.rules.queries import rules_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

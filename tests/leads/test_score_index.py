@@ -13,11 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from alignment.pages import PAGE_SIZE
-from leads import rescoring
 from leads.filters import LeadFilter
 from leads.models import Lead, LeadScore, Stage
-from leads.rules import services as rule_services
-from leads.scoring import Rule
+from leads.scoring import Rule, rescoring
+from leads.scoring.rules import services as rule_services
 from leads.services import capture_lead, capture_leads, merge_leads, score_lead, update_lead
 from leads.views import SORTS
 from tests.factories import CampaignFactory, LeadFactory, TouchpointFactory

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pytest
 
 from leads.models import ScoringRuleSet
-from leads.rules import services
 from leads.scoring import Rule
+from leads.scoring.rules import services
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 

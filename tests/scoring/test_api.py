@@ -4,7 +4,7 @@ import pytest
 
 from alignment.models import Job
 from leads.models import Lead, ScoringRule, ScoringRuleSet
-from leads.rules import services
+from leads.scoring.rules import services
 from tests.factories import LeadFactory
 
 URL = "/api/v1/scoring/rulesets/"

@@ -6,9 +6,9 @@ import pytest
 
 from alignment.models import AgreementVersion
 from leads.models import Stage
-from leads.rules import services
-from leads.rules.backtest import Case, backtest, backtest_ruleset, load_cases
 from leads.scoring import TouchpointFact
+from leads.scoring.rules import services
+from leads.scoring.rules.backtest import Case, backtest, backtest_ruleset, load_cases
 from tests.factories import LeadFactory, StageChangeFactory, TouchpointFactory
 
 from .conftest import NOW, engagement, fit

@@ -14,9 +14,9 @@ from django.db import connection
 from django.db.models import Count
 
 from alignment import jobs
-from leads import rescoring
 from leads.models import Lead, RescoreChunk, ScoreChange, ScoringRuleSet
-from leads.rules import services
+from leads.scoring import rescoring
+from leads.scoring.rules import services
 from tests.concurrency import in_threads
 from tests.factories import LeadFactory
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from leads import tasks
 from leads.models import Lead, Stage
-from leads.rules.batch import rescore_range
+from leads.scoring.rules.batch import rescore_range
 from tests.factories import LeadFactory, TouchpointFactory
 
 from .conftest import NOW

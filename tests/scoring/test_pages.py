@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from alignment.models import Job
 from leads.models import Lead, ScoringRule, ScoringRuleSet
-from leads.rules import services
-from leads.rules.forms import PREFIX
+from leads.scoring.rules import services
+from leads.scoring.rules.forms import PREFIX
 from tests.factories import LeadFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

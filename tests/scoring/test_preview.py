@@ -1,7 +1,7 @@
 """Preview: a sample of leads scored under unsaved rules next to the version in force."""
 
 from leads.models import Lead, Stage
-from leads.rules.preview import NEAR_THRESHOLD_LEADS, RECENT_LEADS, preview, sample_leads
+from leads.scoring.rules.preview import NEAR_THRESHOLD_LEADS, RECENT_LEADS, preview, sample_leads
 from tests.factories import LeadFactory, TouchpointFactory
 
 from .conftest import NOW, fit

@@ -6,8 +6,8 @@ import pytest
 
 from alignment.models import Event, Job
 from handoffs.models import Handoff
-from leads import rescoring
 from leads.models import Lead, RescoreChunk, ScoreChange, Stage, StageChange
+from leads.scoring import rescoring
 from tests.factories import LeadFactory, TouchpointFactory
 
 from .conftest import NOW, engagement, fit, put_in_force

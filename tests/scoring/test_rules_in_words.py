@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from leads.models import ScoringRuleSet
-from leads.rules import services
+from leads.scoring.rules import services
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 
 from alignment.models import Job
 from leads.models import ScoringRule, ScoringRuleSet
-from leads.rules import services
-from leads.rules.queries import changes_between, rules_of
+from leads.scoring.rules import services
+from leads.scoring.rules.queries import changes_between, rules_of
 
 from .conftest import NOW, engagement, fit
 

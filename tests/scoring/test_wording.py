@@ -2,8 +2,8 @@
 
 import pytest
 
-from leads.rules.queries import changes_between
-from leads.rules.wording import fit_words, pattern_alternatives, rule_sentence
+from leads.scoring.rules.queries import changes_between
+from leads.scoring.rules.wording import fit_words, pattern_alternatives, rule_sentence
 from tests.scoring.conftest import engagement, fit
 
 SENIOR = r"\b(vp|vice[ -]president|head|director|chief|ceo|cto|cmo|cfo|founder)\b"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from leads import public_views
+from leads.web_form import views as public_views
 
 app_name = "capture"
 urlpatterns = [

@@ -13,7 +13,7 @@ from django.utils import timezone
 from alignment.services import agreement_in_force
 from leads import scoring
 from leads.models import Lead, Touchpoint
-from leads.rules.queries import active_ruleset, half_life_of, rules_of
+from leads.scoring.rules.queries import active_ruleset, half_life_of, rules_of
 
 RECENT_LEADS = 20
 NEAR_THRESHOLD_LEADS = 20

@@ -19,8 +19,8 @@ from django.db.models import Count, Min, Q
 from alignment.services import agreement_in_force
 from leads import scoring
 from leads.models import Lead, Stage, StageChange, Touchpoint
-from leads.rules.models import ScoringRuleSet
-from leads.rules.queries import active_ruleset, half_life_of, rules_of
+from leads.scoring.rules.models import ScoringRuleSet
+from leads.scoring.rules.queries import active_ruleset, half_life_of, rules_of
 
 #: Stages that say how a lead turned out: a decision by sales or by marketing.
 OUTCOME_STAGES = (Stage.SQL, Stage.WON, Stage.LOST, Stage.RECYCLED, Stage.DISQUALIFIED)

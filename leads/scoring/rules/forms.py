@@ -12,7 +12,7 @@ from django import forms
 
 from leads import scoring
 from leads.models import ScoringRuleSet, TouchpointKind
-from leads.rules import services
+from leads.scoring.rules import services
 
 PREFIX = "rules"
 #: The settings a rule row may carry; a row posted without JavaScript sends them all.

@@ -2,7 +2,7 @@
 
 A version in force is never edited: a change is a new draft (empty, or a copy of a
 version), edited as often as needed, then activated. Activation retires the version in
-force and starts a batch rescore of every lead (``leads.rescoring``).
+force and starts a batch rescore of every lead (``leads.scoring.rescoring``).
 """
 
 from collections.abc import Sequence
@@ -13,10 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from alignment.models import Job
-from leads import rescoring, scoring
+from leads import scoring
 from leads.models import TouchpointKind
-from leads.rules.models import ScoringRule, ScoringRuleSet
-from leads.rules.queries import active_ruleset, rules_of
+from leads.scoring import rescoring
+from leads.scoring.rules.models import ScoringRule, ScoringRuleSet
+from leads.scoring.rules.queries import active_ruleset, rules_of
 
 MAX_HALF_LIFE_DAYS = 3650
 NAME_MAX_LENGTH = 100

@@ -17,8 +17,8 @@ from alignment.api import error_responses
 from alignment.roles import MANAGER, MARKETING, HasRole
 from leads import scoring
 from leads.models import ScoringRuleSet, TouchpointKind
-from leads.rules import services
-from leads.rules.backtest import Outcome, backtest_ruleset
+from leads.scoring.rules import services
+from leads.scoring.rules.backtest import Outcome, backtest_ruleset
 
 EDITORS = (MARKETING, MANAGER)
 

@@ -4,8 +4,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from leads import scoring
-from leads.rules.models import ScoringRule, ScoringRuleSet
-from leads.rules.wording import rule_sentence
+from leads.scoring.rules.models import ScoringRule, ScoringRuleSet
+from leads.scoring.rules.wording import rule_sentence
 
 
 def as_rule(rule: ScoringRule) -> scoring.Rule:

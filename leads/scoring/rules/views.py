@@ -16,11 +16,11 @@ from django_htmx.http import HttpResponseClientRedirect
 from alignment.jobs import visible_jobs
 from alignment.pages import role_required, wants_fragment
 from alignment.roles import MANAGER, MARKETING, has_role
-from leads import rescoring
 from leads.models import ScoringRuleSet, TouchpointKind
-from leads.rules import services
-from leads.rules.backtest import backtest_ruleset
-from leads.rules.forms import (
+from leads.scoring import rescoring
+from leads.scoring.rules import services
+from leads.scoring.rules.backtest import backtest_ruleset
+from leads.scoring.rules.forms import (
     RuleSetForm,
     ordered,
     posted_rows,
@@ -28,9 +28,9 @@ from leads.rules.forms import (
     rule_initial,
     rules_formset,
 )
-from leads.rules.preview import preview
-from leads.rules.queries import active_ruleset, changes_between, rules_of
-from leads.rules.wording import fit_words
+from leads.scoring.rules.preview import preview
+from leads.scoring.rules.queries import active_ruleset, changes_between, rules_of
+from leads.scoring.rules.wording import fit_words
 
 EDITORS = (MARKETING, MANAGER)
 
@@ -55,7 +55,7 @@ def ruleset_list(request):
     )
     return render(
         request,
-        "leads/rules/list.html",
+        "leads/scoring/rules/list.html",
         {"versions": versions, "may_edit": _may_edit(request)},
     )
 
@@ -178,8 +178,8 @@ def _render_editor(request, ruleset, *, form, formset, show_errors=False, status
         changes=_changes(ruleset),
     )
     if wants_fragment(request):
-        return render(request, "leads/rules/_editor.html", context, status=status)
-    return render(request, "leads/rules/edit.html", context, status=status)
+        return render(request, "leads/scoring/rules/_editor.html", context, status=status)
+    return render(request, "leads/scoring/rules/edit.html", context, status=status)
 
 
 def _changes(ruleset: ScoringRuleSet):
@@ -197,7 +197,7 @@ def _render_version(request, ruleset: ScoringRuleSet, *, status: int = 200):
     kinds = dict(TouchpointKind.choices)
     return render(
         request,
-        "leads/rules/detail.html",
+        "leads/scoring/rules/detail.html",
         {
             "ruleset": ruleset,
             "fit_rules": [
@@ -232,7 +232,7 @@ def ruleset_preview(request, pk: int):
         )
     else:
         context["problems"] = _problems(form, formset)
-    return render(request, "leads/rules/_preview.html", context)
+    return render(request, "leads/scoring/rules/_preview.html", context)
 
 
 def _problems(form, formset) -> list[str]:
@@ -264,8 +264,10 @@ def ruleset_backtest(request, pk: int):
         return redirect("leads:rules_detail", ruleset.pk)
     report = backtest_ruleset(ruleset)
     if wants_fragment(request):
-        return render(request, "leads/rules/_backtest.html", {"report": report})
-    return render(request, "leads/rules/backtest.html", {"ruleset": ruleset, "report": report})
+        return render(request, "leads/scoring/rules/_backtest.html", {"report": report})
+    return render(
+        request, "leads/scoring/rules/backtest.html", {"ruleset": ruleset, "report": report}
+    )
 
 
 @role_required(*EDITORS)
@@ -296,4 +298,4 @@ def rescore_progress(request, job_pk: int):
     job = visible_jobs(request.user).filter(pk=job_pk, kind=rescoring.JOB_KIND).first()
     if job is None:
         raise Http404
-    return render(request, "leads/rules/_progress.html", {"job": job})
+    return render(request, "leads/scoring/rules/_progress.html", {"job": job})

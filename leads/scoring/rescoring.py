@@ -3,7 +3,7 @@
 ``start_rescore`` plans the work as chunks of about ``CHUNK_LEADS`` leads (id ranges, one
 ``INSERT ... SELECT`` with a window function) and queues a few ``run_rescore`` tasks.
 Each task claims a pending chunk by locking its row with ``SKIP LOCKED``, scores the
-chunk set-based (``leads.rules.batch``: two queries to load, the pure scorer in Python,
+chunk set-based (``leads.scoring.rules.batch``: two queries to load, the pure scorer in Python,
 one statement to write scores, history and events) and marks it done in the same
 transaction, then claims the next. The few leads whose stage must move (they now meet
 the MQL definition, or a disqualifying rule matches a new lead) go through
@@ -33,8 +33,8 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from alignment import jobs
 from alignment.models import Job
 from leads.models import Lead
-from leads.rules.batch import rescore_range
-from leads.rules.models import RescoreChunk
+from leads.scoring.rules.batch import rescore_range
+from leads.scoring.rules.models import RescoreChunk
 
 logger = logging.getLogger(__name__)
 

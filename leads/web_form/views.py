@@ -31,8 +31,8 @@ from alignment.parsers import parse_json
 from alignment.roles import MANAGER, MARKETING, has_role
 from campaigns.models import Campaign, normalise_origin
 from leads.models import TouchpointKind
-from leads.public_forms import HONEYPOT, CaptureForm, http_url, utm_from_url
 from leads.services import UTM_FIELDS, capture_lead, record_touchpoint
+from leads.web_form.forms import HONEYPOT, CaptureForm, http_url, utm_from_url
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from rest_framework.views import APIView
 from alignment.api import error_responses
 from alignment.roles import MANAGER, MARKETING, HasRole
 from alignment.services import NoAgreementInForce, agreement_in_force
-from kpis.calibration import DEFAULT_TARGET, MAX_TARGET, MIN_TARGET
 from kpis.queries import calibration
+from leads.scoring.calibration import DEFAULT_TARGET, MAX_TARGET, MIN_TARGET
 
 
 class CalibrationQuerySerializer(serializers.Serializer):
@@ -40,7 +40,7 @@ class BandSerializer(serializers.Serializer):
 
 
 class CalibrationSerializer(serializers.Serializer):
-    """``kpis.calibration.CalibrationReport``; rates are fractions of 1."""
+    """``leads.scoring.calibration.CalibrationReport``; rates are fractions of 1."""
 
     bands = BandSerializer(many=True, help_text="Score bands of ten points, lowest first.")
     auc = serializers.FloatField(

@@ -6,7 +6,7 @@ touchpoints' timestamps; the pure ``leads.scoring.Scorer`` scores every lead in 
 on PostgreSQL one statement writes the leads whose score or explanation changed and, from
 the same JSON document, inserts their score history and ``lead.scored`` events (elsewhere
 ``bulk_update`` and bulk inserts). The few leads whose stage must move go through
-``leads.services.score_lead``. The caller (``leads.rescoring``) owns the transaction.
+``leads.services.score_lead``. The caller (``leads.scoring.rescoring``) owns the transaction.
 """
 
 from collections import defaultdict
@@ -23,8 +23,8 @@ from alignment.models import AgreementVersion, Event
 from alignment.services import agreement_in_force
 from leads import scoring
 from leads.models import Lead, Stage, Touchpoint
-from leads.rules.models import ScoreChange
-from leads.rules.queries import active_ruleset, half_life_of, rules_of
+from leads.scoring.rules.models import ScoreChange
+from leads.scoring.rules.queries import active_ruleset, half_life_of, rules_of
 
 _LOADED = ("id", "stage", "score", "fit_score", "engagement_score", "score_breakdown")
 #: The stages scoring may move a lead from (as plain strings, as the rows carry them).
