@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -54,6 +55,14 @@ def wants_fragment(request: HttpRequest) -> bool:
     """An htmx request that swaps part of a page (not a history restore of the whole page)."""
     htmx = getattr(request, "htmx", None)
     return bool(htmx) and not htmx.history_restore_request
+
+
+def person_choices(users: QuerySet) -> list[tuple[int, str]]:
+    """People as a filter's choices, ``(pk, name)`` in the order of their names."""
+    return [
+        (user.pk, user.get_full_name() or user.username)
+        for user in users.order_by("first_name", "username")
+    ]
 
 
 def is_filtered(request: HttpRequest) -> bool:

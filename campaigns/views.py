@@ -14,7 +14,14 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.views.decorators.http import require_POST
 
-from alignment.pages import add_service_errors, is_filtered, paginate, role_required, wants_fragment
+from alignment.pages import (
+    add_service_errors,
+    is_filtered,
+    paginate,
+    person_choices,
+    role_required,
+    wants_fragment,
+)
 from alignment.roles import MANAGER, MARKETING, has_role
 from alignment.templatetags.tandem import money
 from campaigns import services
@@ -65,15 +72,13 @@ def campaign_list(request):
         "filter": filterset,
         "filtered": is_filtered(request),
         "page": paginate(request, filterset.qs),
-        "owners": get_user_model()
-        .objects.filter(groups__name__in=EDITORS)
-        .distinct()
-        .order_by("first_name", "username"),
         "can_edit": has_role(request.user, *EDITORS),
         **_archived_too(request),
     }
     if wants_fragment(request):
         return render(request, "campaigns/_table.html", context)
+    editors = get_user_model().objects.filter(groups__name__in=EDITORS).distinct()
+    context["owners"] = person_choices(editors)
     return render(request, "campaigns/list.html", context)
 
 

@@ -14,6 +14,7 @@ from alignment.pages import (
     add_service_errors,
     is_filtered,
     paginate,
+    person_choices,
     role_required,
     wants_fragment,
 )
@@ -99,13 +100,11 @@ def lead_list(request):
         "sort": sort,
         "sorts": SORT_LABELS,
         "stages": Stage.choices,
-        "campaigns": Campaign.objects.order_by("name").values_list("pk", "name"),
-        "owners": get_user_model()
-        .objects.filter(groups__name=SALES)
-        .order_by("first_name", "username"),
     }
     if wants_fragment(request):
         return render(request, "leads/_table.html", context)
+    context["campaigns"] = Campaign.objects.order_by("name").values_list("pk", "name")
+    context["owners"] = person_choices(get_user_model().objects.filter(groups__name=SALES))
     return render(request, "leads/list.html", context)
 
 

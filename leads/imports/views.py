@@ -7,10 +7,18 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django_htmx.http import HttpResponseClientRefresh
 
-from alignment.pages import add_service_errors, paginate, role_required, wants_fragment
+from alignment.pages import (
+    add_service_errors,
+    is_filtered,
+    paginate,
+    role_required,
+    wants_fragment,
+)
 from alignment.roles import MANAGER, MARKETING
+from campaigns.models import Campaign
 from leads.imports import services
 from leads.imports.api import errors_csv_response
+from leads.imports.filters import LeadImportFilter
 from leads.imports.forms import MappingForm, UploadForm
 from leads.imports.mapping import FIELDS
 from leads.imports.models import LeadImport
@@ -40,10 +48,21 @@ def import_upload(request):
             else:
                 return redirect("leads:import_mapping", lead_import.pk)
         status = 422
-    history = paginate(request, visible_imports(request.user), per_page=10)
-    return render(
-        request, "leads/imports/upload.html", {"form": form, "history": history}, status=status
+    filterset = LeadImportFilter(
+        request.GET, queryset=visible_imports(request.user), request=request
     )
+    context = {
+        "form": form,
+        "filter": filterset,
+        "filtered": is_filtered(request),
+        "page": paginate(request, filterset.qs, per_page=10),
+        "results_id": "history",
+    }
+    if request.method == "GET" and wants_fragment(request):
+        return render(request, "leads/imports/_history.html", context)
+    context["campaigns"] = Campaign.objects.order_by("name").values_list("pk", "name")
+    context["mine_choices"] = [("true", "Me")]
+    return render(request, "leads/imports/upload.html", context, status=status)
 
 
 @role_required(MARKETING, MANAGER)
