@@ -3,7 +3,7 @@ version in force, proposals of the next one, the two sides' approvals, its histo
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -31,7 +31,7 @@ from alignment.services import (
     update_preferences,
 )
 from handoffs.models import RejectionReason
-from leads.models import Stage
+from leads.models import Lead, Stage
 
 
 def home(request):
@@ -127,6 +127,14 @@ def _in_force() -> AgreementVersion | None:
         return None
 
 
+def _lead_field_label(name: str) -> str:
+    """A lead field's name as people read it ("Job title"); an unknown one as stored."""
+    try:
+        return str(Lead._meta.get_field(name).verbose_name).capitalize()
+    except FieldDoesNotExist:
+        return name
+
+
 @role_required()
 def agreement(request):
     """The agreement version in force and who signed it, the versions proposed to follow
@@ -165,6 +173,9 @@ def agreement(request):
             line for line in (version.definitions if version else "").splitlines() if line.strip()
         ],
     }
+    context["required_fields"] = [
+        _lead_field_label(name) for name in (version.mql_required_fields if version else [])
+    ]
     return render(request, "alignment/agreement.html", context)
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.urls import reverse
 
 from alignment import events, notifications
+from alignment.humane import duration_text
 from alignment.models import Notification
 from alignment.notifications import Reader, person
 from alignment.services import notify
@@ -23,7 +24,7 @@ def _announce(handoff: Handoff, *, lead: Lead, destination: Route, minutes: int)
     def body(reader: Reader) -> str:
         return (
             f"Score {lead.score}. Claim it by {reader.time(due)} "
-            f"({minutes} working minutes). {destination.reason}"
+            f"({duration_text(minutes)} of working time). {destination.reason}"
         )
 
     url, subject = reverse("leads:detail", args=[lead.pk]), f"handoff:{handoff.pk}"

@@ -374,7 +374,7 @@ def test_the_routed_reps_message_reads_the_deadline_in_their_own_zone(manager, r
     (news,) = Notification.objects.filter(recipient=rep, kind=ROUTED)
     new_york = ZoneInfo("America/New_York")
     # Written on Friday for a deadline on Monday: "Mon 05:55", as the rep would say it then.
-    assert "Claim it by Mon 05:55 (60 working minutes)." in news.body
+    assert "Claim it by Mon 05:55 (1 h of working time)." in news.body
     assert local_time(due, new_york, now=friday) == "Mon 05:55"
 
 

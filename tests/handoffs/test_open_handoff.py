@@ -126,7 +126,7 @@ def test_it_notifies_every_rep_and_nobody_else(db, rep, other_rep, marketer, man
     rows = Notification.objects.filter(kind="handoff.opened")
     assert {row.recipient for row in rows} == {rep, other_rep}
     assert all(row.in_app for row in rows)
-    assert "Claim it by today 10:00 (60 working minutes)" in rows[0].body
+    assert "Claim it by today 10:00 (1 h of working time)" in rows[0].body
 
 
 def test_it_records_a_handoff_opened_event(db):

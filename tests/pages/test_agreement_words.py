@@ -68,3 +68,11 @@ def test_a_signed_version_names_its_signers_and_a_draft_is_not_yet_in_force(
     history = body[body.index("History") :]
     assert "Not yet" in history
     assert "—" not in history
+
+
+def test_the_mql_required_fields_are_named_as_people_read_them(client_as, manager):
+    AgreementVersion.objects.filter(status="in_force").update(
+        mql_required_fields=["job_title", "company_size"]
+    )
+    html = client_as(manager).get(PAGE).content.decode()
+    assert "<dd>Job title, Company size</dd>" in html

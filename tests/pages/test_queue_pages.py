@@ -167,3 +167,10 @@ def test_a_rep_claims_from_the_lead_page_and_returns_to_it(client_as, rep, hando
     handoff.refresh_from_db()
     assert response["Location"] == lead_url
     assert handoff.claimed_by == rep
+
+
+def test_the_queue_names_a_leads_country(client_as, rep, handoff):
+    handoff.lead.country = "de"
+    handoff.lead.save(update_fields=["country"])
+    body = client_as(rep).get(reverse("handoffs:queue")).content.decode()
+    assert '<span title="DE">Germany</span>' in body
