@@ -206,6 +206,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", STATE_DIR / "media"))
 # Days an uploaded CSV file is kept after its import finished (its report stays), and
 # how long a draft import nobody started is kept; at least a day.
 IMPORT_FILE_RETENTION_DAYS = max(1, env_int("IMPORT_FILE_RETENTION_DAYS", 30))
+# Parts an import is split into, by a hash of each row's email: as many workers as parts
+# can run one import side by side (one person's rows stay in one part, in file order).
+IMPORT_PARTS = max(1, env_int("IMPORT_PARTS", 4))
 MEDIA_URL = "media/"
 
 # Email: console in development; set EMAIL_HOST (and friends) for real SMTP.

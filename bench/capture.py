@@ -253,8 +253,11 @@ def generate_export(count: int, *, seed: int = 42) -> Export:
 
 
 def app_environment(state_dir: Path) -> dict[str, str]:
-    """Production settings for this process and the served app (plain http on localhost)."""
-    return production_environment(state_dir, database_url(DEFAULT_URL))
+    """Production settings for this process and the served app (plain http on localhost).
+
+    The import runs in this one process: in one part, as a deployment with one worker
+    would set it (``IMPORT_PARTS``), so the file is read once as in earlier figures."""
+    return {**production_environment(state_dir, database_url(DEFAULT_URL)), "IMPORT_PARTS": "1"}
 
 
 def setup_django(environment: dict[str, str]) -> None:

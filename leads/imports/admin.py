@@ -3,7 +3,22 @@
 from django.contrib import admin
 
 from alignment.admin import ReadOnlyAdmin
-from leads.imports.models import LeadImport, LeadImportError
+from leads.imports.models import LeadImport, LeadImportError, LeadImportPart
+
+
+class LeadImportPartInline(admin.TabularInline):
+    """Where each part of a running import stands (written only by its worker)."""
+
+    model = LeadImportPart
+    extra = 0
+    fields = ("number", "next_row", "finished_at")
+    readonly_fields = ("number", "next_row", "finished_at")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(LeadImport)
@@ -23,6 +38,7 @@ class LeadImportAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
     search_fields = ("file_name", "created_by__username")
     date_hierarchy = "created_at"
+    inlines = [LeadImportPartInline]
 
 
 @admin.register(LeadImportError)

@@ -15,9 +15,9 @@ class LeadImport(models.Model):
     """One uploaded CSV file on its way to leads.
 
     Uploaded, it is a ``draft`` until someone confirms the column mapping; then it is
-    ``queued`` for a worker, which reads the stored file in chunks. ``next_row`` is where
-    the next chunk starts; it moves in the transaction that commits a chunk, so a worker
-    that dies mid-file resumes there and no row is captured twice.
+    ``queued`` as a few parts (``LeadImportPart``) that workers run side by side, each
+    capturing the rows of its share of the email addresses. The counts here add up the
+    chunks every part committed; the last part to finish marks the import ``done``.
     """
 
     class Status(models.TextChoices):
@@ -45,9 +45,6 @@ class LeadImport(models.Model):
         Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="lead_import"
     )
     total = models.PositiveIntegerField(default=0, help_text="Rows in the file (not blank).")
-    next_row = models.PositiveIntegerField(
-        default=2, help_text="File row the next chunk starts at (the header is row 1)."
-    )
     processed = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0, help_text="Rows that made a new lead.")
     updated = models.PositiveIntegerField(
@@ -71,9 +68,6 @@ class LeadImport(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(next_row__gte=2), name="lead_import_next_row"),
-        ]
         indexes = [
             models.Index(fields=["created_by", "-created_at"], name="lead_import_creator"),
             models.Index(fields=["status", "-created_at"], name="lead_import_status"),
@@ -85,6 +79,37 @@ class LeadImport(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class LeadImportPart(models.Model):
+    """One worker's share of an import: the rows whose email hashes to ``number``.
+
+    Every part reads the whole file and captures only its own rows, so one person's rows
+    are all in one part and are captured in file order. ``next_row`` is where the part's
+    next chunk starts; it moves in the transaction that commits the chunk, so a part
+    whose worker died resumes there and no row is captured twice.
+    """
+
+    lead_import = models.ForeignKey(LeadImport, on_delete=models.CASCADE, related_name="parts")
+    number = models.PositiveSmallIntegerField(help_text="Rows whose email hashes to it.")
+    next_row = models.PositiveIntegerField(
+        default=2, help_text="File row the part's next chunk starts at (the header is row 1)."
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["lead_import", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead_import", "number"], name="lead_import_part"),
+            models.CheckConstraint(condition=Q(next_row__gte=2), name="lead_import_part_next_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Import {self.lead_import_id} part {self.number}"
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
 
 
 class LeadImportError(models.Model):

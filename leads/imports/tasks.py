@@ -1,26 +1,21 @@
-"""Thin import tasks: they take an import id and are safe to run twice."""
+"""Thin import tasks: they take an import's id (and a part's number) and are safe to run
+twice."""
 
-from celery import shared_task
+from collections.abc import Callable
+
+from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
 
 from leads.imports import services
 
+TRANSIENT = (OperationalError, InterfaceError, ConnectionError)
 
-@shared_task(
-    bind=True,
-    autoretry_for=(OperationalError, InterfaceError, ConnectionError),
-    retry_backoff=True,
-    max_retries=5,
-    # A run stops itself after services.TIME_BUDGET_SECONDS; these limits are the backstop.
-    soft_time_limit=600,
-    time_limit=660,
-)
-def run_import(self, import_id: int) -> str:
-    """Capture the rows of a queued import; a crash resumes at the last committed chunk."""
+
+def _run(task: Task, import_id: int, run: Callable[[], str]) -> str:
     try:
-        return services.run_import(import_id)
-    except (OperationalError, InterfaceError, ConnectionError):
-        if self.request.retries >= self.max_retries:
+        return run()
+    except TRANSIENT:
+        if task.request.retries >= task.max_retries:
             services.fail_import(import_id, error="The database stayed unreachable.")
         raise
     except Exception as exc:
@@ -29,9 +24,37 @@ def run_import(self, import_id: int) -> str:
         raise
 
 
+@shared_task(
+    bind=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+    # A run stops itself after services.TIME_BUDGET_SECONDS; these limits are the backstop.
+    soft_time_limit=600,
+    time_limit=660,
+)
+def run_import_part(self, import_id: int, number: int) -> str:
+    """Capture one part's rows; a crash resumes at the part's last committed chunk."""
+    return _run(self, import_id, lambda: services.run_import_part(import_id, number))
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=600,
+    time_limit=660,
+)
+def run_import(self, import_id: int) -> str:
+    """Capture every part of an import in this worker (a message from before imports had
+    parts); a crash resumes at each part's last committed chunk."""
+    return _run(self, import_id, lambda: services.run_import(import_id))
+
+
 @shared_task
 def resume_stalled_imports() -> int:
-    """Queue again imports whose worker died or whose message the broker lost."""
+    """Queue again the parts of imports whose worker died or whose message was lost."""
     return services.resume_stalled_imports()
 
 

@@ -18,6 +18,12 @@ def small_chunks(monkeypatch):
     monkeypatch.setattr(services, "CHUNK_ROWS", 2)
 
 
+@pytest.fixture
+def one_part(settings):
+    """Every row in one part, so a test of the chunks follows the file's order."""
+    settings.IMPORT_PARTS = 1
+
+
 def draft(user, data: bytes, **kwargs) -> LeadImport:
     return services.create_import(file=upload(data), by=user, **kwargs)
 
@@ -183,7 +189,7 @@ class WorkerKilled(BaseException):
 
 
 def test_a_crashed_import_resumes_after_the_last_committed_chunk(
-    marketer, small_chunks, monkeypatch
+    marketer, one_part, small_chunks, monkeypatch
 ):
     lead_import = started(marketer, hubspot_file(5))
     real_capture = services.capture.capture_rows
@@ -197,40 +203,59 @@ def test_a_crashed_import_resumes_after_the_last_committed_chunk(
 
     monkeypatch.setattr(services.capture, "capture_rows", dies_in_the_second_chunk)
     with pytest.raises(WorkerKilled):
-        services.run_import(lead_import.pk)
+        services.run_import_part(lead_import.pk, 0)
     lead_import.refresh_from_db()
-    assert (lead_import.next_row, lead_import.processed, lead_import.status) == (4, 2, "running")
+    part = lead_import.parts.get()
+    assert (part.next_row, lead_import.processed, lead_import.status) == (4, 2, "running")
     assert Lead.objects.count() == 2
 
     monkeypatch.setattr(services.capture, "capture_rows", real_capture)
-    assert services.run_import(lead_import.pk) == "done"
+    assert services.run_import_part(lead_import.pk, 0) == "done"
     lead_import.refresh_from_db()
     assert (lead_import.processed, lead_import.created, lead_import.status) == (5, 5, "done")
     assert Touchpoint.objects.count() == 5
 
 
-def test_a_second_run_skips_rows_another_run_committed(marketer, small_chunks, monkeypatch):
+def test_a_second_run_skips_rows_another_run_committed(
+    marketer, one_part, small_chunks, monkeypatch
+):
     lead_import = started(marketer, hubspot_file(5))
     real_commit = services._commit_chunk
     calls = []
 
-    def racing_commit(import_id, chunk, columns):
+    def racing_commit(part_id, chunk, columns):
         # While the first run reads its second chunk, a second delivery of the task runs
-        # the whole import; the first run must then capture nothing more.
+        # the whole part; the first run must then capture nothing more.
         calls.append(chunk[0][0] if chunk else None)
         if len(calls) == 2:
             monkeypatch.setattr(services, "_commit_chunk", real_commit)
-            assert services.run_import(import_id) == "done"
-        return real_commit(import_id, chunk, columns)
+            assert services.run_import_part(lead_import.pk, 0) == "done"
+        return real_commit(part_id, chunk, columns)
 
     monkeypatch.setattr(services, "_commit_chunk", racing_commit)
-    assert services.run_import(lead_import.pk) == "skipped"
+    assert services.run_import_part(lead_import.pk, 0) == "skipped"
     lead_import.refresh_from_db()
     assert (lead_import.processed, lead_import.created, lead_import.status) == (5, 5, "done")
     assert Touchpoint.objects.count() == 5
 
 
 def test_a_run_past_its_time_budget_hands_over_to_a_new_task(
+    marketer, one_part, small_chunks, monkeypatch, django_capture_on_commit_callbacks
+):
+    from leads.imports import tasks
+
+    lead_import = started(marketer, hubspot_file(5))
+    queued = []
+    monkeypatch.setattr(tasks.run_import_part, "delay", lambda *args: queued.append(args))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.run_import_part(lead_import.pk, 0, time_budget=0) == "continued"
+    lead_import.refresh_from_db()
+    part = lead_import.parts.get()
+    assert (lead_import.processed, part.next_row, lead_import.status) == (2, 4, "running")
+    assert queued == [(lead_import.pk, 0)]
+
+
+def test_a_whole_import_run_past_its_time_budget_queues_itself_again(
     marketer, small_chunks, monkeypatch, django_capture_on_commit_callbacks
 ):
     from leads.imports import tasks
@@ -241,13 +266,14 @@ def test_a_run_past_its_time_budget_hands_over_to_a_new_task(
     with django_capture_on_commit_callbacks(execute=True):
         assert services.run_import(lead_import.pk, time_budget=0) == "continued"
     lead_import.refresh_from_db()
-    assert (lead_import.processed, lead_import.next_row, lead_import.status) == (2, 4, "running")
+    assert lead_import.status == "running"
+    assert 0 < lead_import.processed < 5
     assert queued == [lead_import.pk]
 
 
-def test_progress_is_committed_with_each_chunk(marketer, small_chunks):
+def test_progress_is_committed_with_each_chunk(marketer, one_part, small_chunks):
     lead_import = started(marketer, hubspot_file(5))
-    services.run_import(lead_import.pk, time_budget=0)
+    services.run_import_part(lead_import.pk, 0, time_budget=0)
     job = Job.objects.get(pk=lead_import.job_id)
     assert (job.status, job.done, job.total) == ("running", 2, 5)
 
