@@ -8,6 +8,7 @@ The scripts run as ``python bench/<name>.py``, so this module is importable by i
 import os
 import random
 import secrets
+import shutil
 import socket
 import subprocess
 import time
@@ -141,3 +142,56 @@ def wait_until_serving(
             if time.monotonic() > deadline:
                 raise SystemExit(f"gunicorn did not answer within {seconds:.0f} s") from None
             time.sleep(0.2)
+
+
+def clean_up(url: str, state_dir: Path, *, keep: bool) -> None:
+    """After a bench, whatever happened: close this process's connections, drop the
+    database (unless ``keep``), flush the bench's Redis and remove its folder."""
+    from django.db import connections
+
+    connections.close_all()
+    if not keep:
+        drop_database(url)
+    try:
+        flush_redis()
+    except Exception as error:  # noqa: BLE001 - cleanup must not hide the real error
+        print(f"could not flush {redis_url()}: {error}")
+    shutil.rmtree(state_dir, ignore_errors=True)
+
+
+# --- CPU accounting (Linux's /proc) -------------------------------------------------------
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(pid: int) -> float:
+    """CPU seconds (user and system) a process has used; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process under it (a worker and its pool processes)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of every core since boot."""
+    values = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)

@@ -50,14 +50,13 @@ from pathlib import Path
 from typing import Any
 
 from benchdb import (
+    clean_up,
     database_url,
-    drop_database,
     flush_redis,
     free_port,
     gunicorn_command,
     production_environment,
     recreate_database,
-    redis_url,
     wait_until_serving,
     weighted,
 )
@@ -1272,16 +1271,7 @@ def main() -> None:
             print("PROBLEMS:\n  " + "\n  ".join(results["problems"]))
             raise SystemExit(1)
     finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep:
-            drop_database(url)
-        try:
-            flush_redis()
-        except Exception as error:  # noqa: BLE001 - cleanup must not hide the real error
-            print(f"could not flush {redis_url()}: {error}")
-        shutil.rmtree(state_dir, ignore_errors=True)
+        clean_up(url, state_dir, keep=args.keep)
 
 
 if __name__ == "__main__":

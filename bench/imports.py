@@ -30,7 +30,6 @@ database is dropped at the end unless ``--keep``. See bench/README.md.
 import argparse
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -43,45 +42,21 @@ from pathlib import Path
 from typing import Any
 
 from benchdb import (
+    TICKS,
+    clean_up,
+    cpu_of,
     database_url,
-    drop_database,
+    descendants,
     flush_redis,
     load,
+    machine_ticks,
     production_environment,
     recreate_database,
-    redis_url,
 )
 from capture import Export, empty_leads, generate_export, prepare, setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_imports"
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_of(pid: int) -> float:
-    """CPU seconds (user and system) a process has used; 0 once it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def descendants(pid: int) -> list[int]:
-    """``pid`` and every process under it (a worker and its pool processes)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(parent, []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(children.get(current, []))
-    return found
 
 
 @dataclass
@@ -139,8 +114,7 @@ class Sampler:
 
 def machine_busy() -> float:
     """CPU seconds every core of the machine has been busy since boot."""
-    values = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    return (sum(values) - values[3] - values[4]) / TICKS
+    return machine_ticks()[0] / TICKS
 
 
 def own_backend() -> int:
@@ -376,16 +350,7 @@ def main() -> None:
     finally:
         if workers:
             stop_workers(workers)
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep:
-            drop_database(url)
-        try:
-            flush_redis()
-        except Exception as error:  # noqa: BLE001 - cleanup must not hide the real error
-            print(f"could not flush {redis_url()}: {error}")
-        shutil.rmtree(state_dir, ignore_errors=True)
+        clean_up(url, state_dir, keep=args.keep)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,6 @@ import os
 import random
 import re
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -57,12 +56,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from benchdb import (
+    clean_up,
+    cpu_of,
     database_url,
-    drop_database,
+    descendants,
     flush_redis,
     free_port,
     gunicorn_command,
     load,
+    machine_ticks,
     production_environment,
     recreate_database,
     redis_url,
@@ -304,40 +306,6 @@ def wait_for_workers(services: list[Service], count: int) -> None:
 
 
 # --- CPU accounting ---------------------------------------------------------------------
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_of(pid: int) -> float:
-    """CPU seconds (user and system) a process has used; 0 once it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = defaultdict(list)
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children[int(fields[1])].append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(children.get(current, []))
-    return found
-
-
-def machine_ticks() -> tuple[int, int]:
-    """(busy, total) jiffies of every core since boot."""
-    values = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
 
 
 class CpuClock:
@@ -1318,16 +1286,7 @@ def main() -> None:
         services.stop_all()
         receiver.terminate()
         receiver.join(5)
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep:
-            drop_database(url)
-        try:
-            flush_redis()
-        except Exception as error:  # noqa: BLE001 - cleanup must not hide the real error
-            print(f"could not flush {redis_url()}: {error}")
-        shutil.rmtree(state_dir, ignore_errors=True)
+        clean_up(url, state_dir, keep=args.keep)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import importlib
 import pytest
 from django.apps import apps as django_apps
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
 from alignment.celery import app as celery_app
@@ -144,6 +145,18 @@ def api_as(api):
     def login(user):
         api.force_authenticate(user)
         return api
+
+    return login
+
+
+@pytest.fixture
+def client_as():
+    """A browser logged in as ``user`` (each call is a separate browser)."""
+
+    def login(user):
+        browser = Client()
+        browser.force_login(user)
+        return browser
 
     return login
 

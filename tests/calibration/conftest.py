@@ -2,9 +2,6 @@
 
 from datetime import UTC, datetime
 
-import pytest
-from django.test import Client
-
 from alignment.models import AgreementVersion
 from tests.factories import LeadFactory, TouchpointFactory
 
@@ -23,15 +20,3 @@ def hot_lead(at: datetime = NOW, **fields):
     lead = LeadFactory(job_title="VP Marketing", **fields)
     TouchpointFactory(lead=lead, kind="demo_requested", occurred_at=at)
     return lead
-
-
-@pytest.fixture
-def client_as():
-    """A browser logged in as ``user``."""
-
-    def login(user):
-        browser = Client()
-        browser.force_login(user)
-        return browser
-
-    return login

@@ -1,25 +1,12 @@
 """Fixtures for the page tests: logged-in clients and leads at each point of the journey."""
 
 import pytest
-from django.test import Client
 
 from handoffs.models import Handoff
 from handoffs.services import claim_handoff
 from leads import lifecycle
 from leads.models import Stage
 from tests.factories import CampaignFactory, LeadFactory
-
-
-@pytest.fixture
-def client_as():
-    """A browser logged in as ``user`` (each call is a separate browser)."""
-
-    def login(user):
-        browser = Client()
-        browser.force_login(user)
-        return browser
-
-    return login
 
 
 @pytest.fixture

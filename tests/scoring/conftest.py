@@ -42,3 +42,9 @@ def put_in_force(rules, *, half_life=30, by=None) -> ScoringRuleSet:
 @pytest.fixture
 def default_rules(db):
     return ScoringRuleSet.objects.get(status=ScoringRuleSet.Status.ACTIVE)
+
+
+@pytest.fixture
+def active(db) -> ScoringRuleSet:
+    """The rule set in force (the default one the migrations made)."""
+    return ScoringRuleSet.objects.get(status=ScoringRuleSet.Status.ACTIVE)

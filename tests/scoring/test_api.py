@@ -16,11 +16,6 @@ RULES = [
 
 
 @pytest.fixture
-def active(db):
-    return ScoringRuleSet.objects.get(status=ScoringRuleSet.Status.ACTIVE)
-
-
-@pytest.fixture
 def draft(active, marketer):
     return services.copy_to_draft(active, by=marketer)
 

@@ -2,7 +2,6 @@
 preview, the backtest and activation."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from alignment.models import Job
@@ -12,21 +11,6 @@ from leads.scoring.rules.forms import PREFIX
 from tests.factories import LeadFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@pytest.fixture
-def client_as():
-    def login(user):
-        browser = Client()
-        browser.force_login(user)
-        return browser
-
-    return login
-
-
-@pytest.fixture
-def active(db):
-    return ScoringRuleSet.objects.get(status=ScoringRuleSet.Status.ACTIVE)
 
 
 @pytest.fixture

@@ -3,27 +3,9 @@ force, and the editor shows a rule's name and test whole."""
 
 import re
 
-import pytest
-from django.test import Client
 from django.urls import reverse
 
-from leads.models import ScoringRuleSet
 from leads.scoring.rules import services
-
-
-@pytest.fixture
-def client_as():
-    def login(user):
-        browser = Client()
-        browser.force_login(user)
-        return browser
-
-    return login
-
-
-@pytest.fixture
-def active(db):
-    return ScoringRuleSet.objects.get(status=ScoringRuleSet.Status.ACTIVE)
 
 
 def text_of(response) -> str:

@@ -11,11 +11,6 @@ from leads.scoring.rules.queries import changes_between, rules_of
 from .conftest import NOW, engagement, fit
 
 
-@pytest.fixture
-def active(db):
-    return ScoringRuleSet.objects.get(status=ScoringRuleSet.Status.ACTIVE)
-
-
 def test_a_draft_copies_the_version_in_force(active, marketer):
     draft = services.create_draft(by=marketer)
     assert (draft.status, draft.based_on, draft.created_by) == ("draft", active, marketer)
