@@ -77,7 +77,8 @@ def resolve(host: str, port: int) -> Address:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
         raise AddressRefused(f"{host} does not resolve ({error}).") from None
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    # sockaddr[0] is the address as text (an IPv6 one may carry a "%zone").
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     for address in addresses:
         reason = refusal(address)
         if reason:
