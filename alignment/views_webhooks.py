@@ -26,20 +26,24 @@ def _apply(form: WebhookForm, call) -> object | None:
         return None
 
 
+def _settings(values: dict) -> dict:
+    """The form's cleaned values as the services' keyword arguments."""
+    return {
+        "url": values["url"],
+        "event_names": values["events"],
+        "secret": values["secret"],
+        "description": values["description"],
+        "active": values["active"],
+    }
+
+
 @role_required(MANAGER)
 def webhook_list(request):
     form = WebhookForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         made = _apply(
             form,
-            lambda values: services.create_endpoint(
-                by=request.user,
-                url=values["url"],
-                event_names=values["events"],
-                secret=values["secret"],
-                description=values["description"],
-                active=values["active"],
-            ),
+            lambda values: services.create_endpoint(by=request.user, **_settings(values)),
         )
         if made is not None:
             assert isinstance(made, WebhookEndpoint)
@@ -66,15 +70,7 @@ def webhook_detail(request, pk: int):
     if request.method == "POST" and form.is_valid():
         changed = _apply(
             form,
-            lambda values: services.update_endpoint(
-                endpoint,
-                by=request.user,
-                url=values["url"],
-                event_names=values["events"],
-                secret=values["secret"],
-                description=values["description"],
-                active=values["active"],
-            ),
+            lambda values: services.update_endpoint(endpoint, by=request.user, **_settings(values)),
         )
         if changed is not None:
             messages.success(request, "Webhook saved.")

@@ -853,6 +853,13 @@ def drain(args, sampler: Sampler, first_event: int, log_path: Path) -> dict[str,
     return {"at_end": at_end, "drained_after": done}
 
 
+def more_than_once(rows) -> int:
+    """How many leads have more than one of ``rows`` (score changes, handoffs)."""
+    from django.db.models import Count
+
+    return rows.values("lead").annotate(n=Count("id")).filter(n__gt=1).count()
+
+
 def check(
     run: dict[str, Any], started_at: float, first_event: int, webhook: int, log_path: Path
 ) -> dict[str, Any]:
@@ -872,34 +879,18 @@ def check(
     if missing:
         problems.append(f"{len(missing)} captures answered 2xx have no lead: {missing[:5]}")
     ids = list(leads.values())
-    twice = (
-        ScoreChange.objects.filter(lead__in=ids)
-        .values("lead")
-        .annotate(n=Count("id"))
-        .filter(n__gt=1)
-        .count()
-    )
+    twice = more_than_once(ScoreChange.objects.filter(lead__in=ids))
     if twice:
         problems.append(f"{twice} leads of the run scored more than once")
     unscored = Lead.objects.filter(pk__in=ids, unscored=True).count()
     if unscored:
         problems.append(f"{unscored} leads of the run still unscored after the drain")
-    live = (
+    live = more_than_once(
         Handoff.objects.filter(status__in=[Handoff.Status.OPEN, Handoff.Status.CLAIMED])
-        .values("lead")
-        .annotate(n=Count("id"))
-        .filter(n__gt=1)
-        .count()
     )
     if live:
         problems.append(f"{live} leads have more than one live handoff")
-    handoffs_twice = (
-        Handoff.objects.filter(lead__in=ids)
-        .values("lead")
-        .annotate(n=Count("id"))
-        .filter(n__gt=1)
-        .count()
-    )
+    handoffs_twice = more_than_once(Handoff.objects.filter(lead__in=ids))
     if handoffs_twice:
         problems.append(f"{handoffs_twice} leads of the run got more than one handoff")
     mqls = Lead.objects.filter(pk__in=ids).exclude(stage__in=["new", "disqualified"])
